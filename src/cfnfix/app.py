@@ -1,0 +1,157 @@
+"""Processing one file end to end: read, parse, check or fix, write. No printing here."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from cfnfix.config import Config, find_config, parse_config
+from cfnfix.engine import Overrides, instantiate, run_rules
+from cfnfix.errors import ConfigError, LoadError, NotATemplate
+from cfnfix.files import Target, excluded, may_be_template
+from cfnfix.fixer import fix_template
+from cfnfix.report import Diagnostic, FileError
+from cfnfix.rule import Rule
+from cfnfix.source import read_source, write_atomic
+from cfnfix.template import Template
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a run decides once, for every file."""
+
+    overrides: Overrides = field(default_factory=Overrides)
+    config_file: Path | None = None
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class FixRecord:
+    rule: str
+    line: int
+    resource: str | None
+    description: str
+
+
+@dataclass
+class FileResult:
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    fixed: list[FixRecord] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    diff: str = ""
+    skipped: bool = False  # not a template, met while walking a directory
+    changed: bool = False
+
+
+@cache
+def _explicit_config(path: Path) -> Config:
+    config = parse_config(path)
+    if config is None:
+        raise ConfigError(f"{path}: no [tool.cfnfix] section")
+    return config
+
+
+def config_for(path: Path, options: Options) -> Config:
+    if options.config_file is not None:
+        return _explicit_config(options.config_file.resolve())
+    return find_config(path.resolve().parent)
+
+
+@cache
+def rules_for(config: Config, overrides: Overrides) -> tuple[Rule, ...]:
+    return tuple(instantiate(config, overrides))
+
+
+def process(target: Target, options: Options) -> FileResult:
+    """Check or fix one file; never raises (a cfnfix bug becomes a file error)."""
+    try:
+        return _process(target, options)
+    except Exception as exc:
+        if os.environ.get("CFNFIX_DEBUG"):
+            raise
+        return FileResult(
+            str(target.path),
+            errors=[
+                FileError(
+                    str(target.path),
+                    f"internal error: {type(exc).__name__}: {exc} (CFNFIX_DEBUG=1 shows more)",
+                )
+            ],
+        )
+
+
+def _process(target: Target, options: Options) -> FileResult:
+    name = str(target.path)
+    result = FileResult(name)
+    try:
+        config = config_for(target.path, options)
+        if excluded(target.path, config.exclude, config.root):
+            result.skipped = True
+            return result
+        rules = rules_for(config, options.overrides)
+        source = read_source(target.path, config.max_file_size)
+        if not target.explicit and not may_be_template(source.text):
+            result.skipped = True
+            return result
+        template = Template.parse(source)
+    except NotATemplate as exc:
+        if target.explicit:
+            result.errors.append(FileError(name, exc.message, exc.line, exc.column))
+        else:
+            result.skipped = True
+        return result
+    except LoadError as exc:
+        result.errors.append(FileError(name, exc.message, exc.line, exc.column))
+        return result
+    except ConfigError as exc:
+        result.errors.append(FileError(name, f"configuration error: {exc}"))
+        return result
+
+    if not options.fix:
+        checked = run_rules(template, rules)
+        final = template
+    else:
+        outcome = fix_template(template, rules, options.unsafe_fixes)
+        checked, final = outcome.result, outcome.template
+        result.fixed = [
+            FixRecord(a.finding.rule.id, a.line, a.finding.resource, a.finding.fix.description)
+            for a in outcome.applied
+            if a.finding.fix is not None
+        ]
+        result.refused = [
+            f"{r.finding.rule.id} {r.finding.resource or ''}: fix refused: {r.reason}"
+            for r in outcome.refused
+        ]
+        if outcome.changed:
+            result.changed = True
+            if options.diff:
+                result.diff = "".join(
+                    difflib.unified_diff(
+                        source.text.splitlines(keepends=True),
+                        final.text.splitlines(keepends=True),
+                        fromfile=f"a/{name}",
+                        tofile=f"b/{name}",
+                    )
+                )
+            else:
+                try:
+                    write_atomic(target.path, source.encode(final.text), source)
+                except LoadError as exc:
+                    result.errors.append(FileError(name, exc.message))
+                    final = template
+                    checked = run_rules(template, rules)
+                    result.changed = False
+                    result.fixed = []
+    result.diagnostics = [Diagnostic.of(f, final, name) for f in checked.findings]
+    result.errors.extend(
+        FileError(name, f"internal error in rule {e.rule_id}: {e.message}")
+        for e in checked.rule_errors
+    )
+    return result

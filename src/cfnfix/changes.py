@@ -1,0 +1,150 @@
+"""Semantic changes: what a fix wants, independent of how the file is written.
+
+Rules describe fixes with these; :mod:`cfnfix.writer` turns them into text edits in
+the file's own style, and :func:`apply_change` applies them to plain data so that the
+engine can check that the rewritten file holds exactly the intended template.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from cfnfix.nodes import Path
+
+
+@dataclass(frozen=True)
+class SetKey:
+    """Set ``key`` in the mapping at ``path``; missing mappings on the way are created.
+
+    ``before`` names a sibling key to insert in front of (a new top-level section
+    before ``Resources``, say); otherwise a new key goes after the last one.
+    """
+
+    path: Path
+    key: str
+    value: Any
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplaceValue:
+    """Replace the value at ``path``."""
+
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True)
+class AppendItem:
+    """Append ``value`` to the sequence at ``path`` (created when missing)."""
+
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True)
+class RemoveKey:
+    """Remove ``key`` from the mapping at ``path``."""
+
+    path: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class RemoveItem:
+    """Remove item ``index`` from the sequence at ``path``."""
+
+    path: Path
+    index: int
+
+
+Change = SetKey | ReplaceValue | AppendItem | RemoveKey | RemoveItem
+
+
+# Helpers for the changes rules make most.
+
+
+def set_property(logical_id: str, key: str, value: Any) -> SetKey:
+    return SetKey(("Resources", logical_id, "Properties"), key, value)
+
+
+def set_attribute(logical_id: str, key: str, value: Any) -> SetKey:
+    """A resource attribute such as ``DeletionPolicy``."""
+    return SetKey(("Resources", logical_id), key, value)
+
+
+def add_resource(logical_id: str, body: dict[str, Any]) -> SetKey:
+    return SetKey(("Resources",), logical_id, body)
+
+
+def add_parameter(name: str, body: dict[str, Any]) -> SetKey:
+    return SetKey(("Parameters",), name, body, before="Resources")
+
+
+def add_condition(name: str, expression: Any) -> SetKey:
+    return SetKey(("Conditions",), name, expression, before="Resources")
+
+
+def add_output(name: str, body: dict[str, Any]) -> SetKey:
+    return SetKey(("Outputs",), name, body)
+
+
+class ChangeError(ValueError):
+    """A change that does not fit the data (a key where a list is, say)."""
+
+
+def _container(data: Any, path: Path, create: type | None) -> Any:
+    node = data
+    for i, key in enumerate(path):
+        if isinstance(node, dict) and isinstance(key, str):
+            if key not in node:
+                if create is None:
+                    raise ChangeError(f"no {key!r} at {'/'.join(map(str, path[:i]))}")
+                node[key] = {} if i < len(path) - 1 else create()
+            elif node[key] is None and create is not None:
+                node[key] = {} if i < len(path) - 1 else create()
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
+            node = node[key]
+        else:
+            raise ChangeError(f"cannot follow {key!r} at {'/'.join(map(str, path[:i]))}")
+    return node
+
+
+def apply_change(data: Any, change: Change) -> None:
+    """Apply ``change`` to plain data in place (the meaning of each change)."""
+    if isinstance(change, SetKey):
+        target = _container(data, change.path, dict)
+        if not isinstance(target, dict):
+            raise ChangeError("SetKey on a value that is not a mapping")
+        target[change.key] = copy.deepcopy(change.value)
+    elif isinstance(change, ReplaceValue):
+        if not change.path:
+            raise ChangeError("cannot replace the whole template")
+        parent = _container(data, change.path[:-1], None)
+        key = change.path[-1]
+        if isinstance(parent, dict) and key in parent:
+            parent[key] = copy.deepcopy(change.value)
+        elif (
+            isinstance(parent, list) and isinstance(key, int) and -len(parent) <= key < len(parent)
+        ):
+            parent[key] = copy.deepcopy(change.value)
+        else:
+            raise ChangeError(f"nothing to replace at {'/'.join(map(str, change.path))}")
+    elif isinstance(change, AppendItem):
+        target = _container(data, change.path, list)
+        if not isinstance(target, list):
+            raise ChangeError("AppendItem on a value that is not a sequence")
+        target.append(copy.deepcopy(change.value))
+    elif isinstance(change, RemoveKey):
+        target = _container(data, change.path, None)
+        if not isinstance(target, dict) or change.key not in target:
+            raise ChangeError(f"no key {change.key!r} to remove")
+        del target[change.key]
+    else:
+        target = _container(data, change.path, None)
+        if not isinstance(target, list) or not -len(target) <= change.index < len(target):
+            raise ChangeError("no item to remove")
+        del target[change.index]

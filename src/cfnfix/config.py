@@ -1,0 +1,121 @@
+"""Configuration: ``[tool.cfnfix]`` in pyproject.toml or a ``.cfnfix.toml``.
+
+The nearest file from a template's directory upward applies; command-line options
+override it. Files are validated with JSON Schema so mistakes name the file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cfnfix.errors import ConfigError
+from cfnfix.source import DEFAULT_MAX_BYTES
+
+CONFIG_FILES = (".cfnfix.toml", "pyproject.toml")
+
+_SELECTORS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "select": {**_SELECTORS, "description": "rules to run (ids, names, families, prefixes)"},
+        "ignore": {**_SELECTORS, "description": "rules not to run"},
+        "exclude": {**_SELECTORS, "description": "glob patterns of paths to skip"},
+        "rules-dir": {**_SELECTORS, "description": "directories of extra rules"},
+        "max-file-size": {"type": "integer", "minimum": 1, "description": "bytes"},
+        "rules": {
+            "type": "object",
+            "description": "options per rule, by id or name",
+            "additionalProperties": {"type": "object"},
+        },
+    },
+}
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (cached per file)
+class Config:
+    path: Path | None = None  # the file it came from
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    rules_dirs: tuple[Path, ...] = ()
+    max_file_size: int = DEFAULT_MAX_BYTES
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        return replace(self, **{k: v for k, v in overrides.items() if v})
+
+
+def _validate(data: Any, schema: dict[str, Any], where: str) -> None:
+    import jsonschema  # only when there is something to validate: it is slow to import
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        message = error.message
+        if error.validator == "additionalProperties":
+            message = message.replace("Additional properties are not allowed", "unknown key")
+        raise ConfigError(f"{where}: {key}: {message}")
+
+
+def parse_config(path: Path) -> Config | None:
+    """The cfnfix section of ``path``; ``None`` for a pyproject.toml without one."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("cfnfix")
+        if section is None:
+            return None
+        where = f"{path} [tool.cfnfix]"
+    else:
+        section = data
+        where = str(path)
+    _validate(section, SCHEMA, where)
+    base = path.parent
+    return Config(
+        path=path,
+        select=tuple(section.get("select", ())),
+        ignore=tuple(section.get("ignore", ())),
+        exclude=tuple(section.get("exclude", ())),
+        rules_dirs=tuple((base / d) for d in section.get("rules-dir", ())),
+        max_file_size=section.get("max-file-size", DEFAULT_MAX_BYTES),
+        rule_options=dict(section.get("rules", {})),
+    )
+
+
+@cache
+def find_config(directory: Path) -> Config:
+    """The configuration that applies to files in ``directory``."""
+    for folder in (directory, *directory.parents):
+        for name in CONFIG_FILES:
+            candidate = folder / name
+            if candidate.is_file():
+                config = parse_config(candidate)
+                if config is not None:
+                    return config
+    return Config()
+
+
+def validate_rule_options(
+    config: Config, rule_id: str, schema: dict[str, Any], options: Any
+) -> None:
+    where = f"{config.path or 'command line'}: rules.{rule_id}"
+    _validate(
+        options,
+        {"type": "object", "additionalProperties": False, "properties": schema},
+        where,
+    )

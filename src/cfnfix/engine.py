@@ -1,0 +1,86 @@
+"""Running rules over a template. The engine knows no rule by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnfix import registry
+from cfnfix.config import Config, validate_rule_options
+from cfnfix.errors import ConfigError
+from cfnfix.rule import Finding, Rule, Severity
+from cfnfix.template import Template
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line choices that override configuration files."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    rules_dirs: tuple[Path, ...] = ()
+
+
+@dataclass
+class RuleError:
+    """A rule that crashed on a file: reported, and the other rules still run."""
+
+    rule_id: str
+    message: str
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    rule_errors: list[RuleError] = field(default_factory=list)
+
+
+def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
+    """The rules that apply under ``config``, with their options."""
+    available = registry.collect([*config.rules_dirs, *overrides.rules_dirs])
+    chosen = registry.select(
+        available,
+        overrides.select or config.select,
+        [*(overrides.ignore or config.ignore), *overrides.extend_ignore],
+    )
+    by_name = {rule.name: rule.id for rule in available.values()}
+    options: dict[str, dict[str, Any]] = {}
+    for key, value in config.rule_options.items():
+        rule_id = by_name.get(key, key)
+        if rule_id not in available:
+            raise ConfigError(f"{config.path}: rules.{key}: no such rule")
+        validate_rule_options(config, key, available[rule_id].options_schema, value)
+        options.setdefault(rule_id, {}).update(value)
+    return [rule(options.get(rule.id)) for rule in chosen]
+
+
+def run_rules(template: Template, rules: Iterable[Rule]) -> CheckResult:
+    result = CheckResult()
+    for rule in rules:
+        try:
+            result.findings.extend(rule.check(template))
+        except Exception as exc:  # a rule bug must not hide the other rules' findings
+            result.rule_errors.append(RuleError(rule.id, f"{type(exc).__name__}: {exc}"))
+    result.findings.sort(key=lambda f: sort_key(template, f))
+    return result
+
+
+def sort_key(template: Template, finding: Finding) -> tuple[int, int, str, str, str]:
+    location = template.location(finding.path)
+    return (
+        location.line,
+        location.column,
+        finding.rule.id,
+        "/".join(map(str, finding.path)),
+        finding.message,
+    )
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for finding in findings:
+        counts[finding.effective_severity] += 1
+    return counts

@@ -1,0 +1,142 @@
+"""Applying fixes to a fixed point, verifying every step before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cfnfix.changes import ChangeError, apply_change
+from cfnfix.engine import CheckResult, run_rules
+from cfnfix.errors import FixError, LoadError
+from cfnfix.nodes import to_plain
+from cfnfix.rule import Applicability, Finding, Rule
+from cfnfix.source import Source
+from cfnfix.template import Template
+from cfnfix.writer import RenderedFix, Writer, apply_edits
+
+MAX_ITERATIONS = 10
+
+
+@dataclass
+class AppliedFix:
+    finding: Finding
+    line: int  # where the finding was, in the text the fix applied to
+
+
+@dataclass
+class RefusedFix:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class FixOutcome:
+    template: Template  # the final state
+    result: CheckResult  # findings that remain
+    applied: list[AppliedFix] = field(default_factory=list)
+    refused: list[RefusedFix] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+def _fix_key(finding: Finding) -> tuple[str, str, str]:
+    assert finding.fix is not None
+    return finding.rule.id, "/".join(map(str, finding.path)), finding.fix.description
+
+
+def allowed(finding: Finding, template: Template, unsafe: bool) -> bool:
+    if finding.fix is None:
+        return False
+    if unsafe:
+        return True
+    # Macros other than SAM rewrite the template: no fix can be known to be safe there.
+    return finding.fix.applicability is Applicability.SAFE and not template.has_foreign_macros
+
+
+def _reparse(template: Template, text: str) -> Template:
+    source = template.source
+    new_source = Source(
+        source.path, text, source.bom, source.newline, source.mtime_ns, source.size, source.is_json
+    )
+    return Template.parse(new_source)
+
+
+def _apply(
+    template: Template, batch: Sequence[tuple[Finding, RenderedFix]]
+) -> tuple[Template | None, str]:
+    """Apply a batch; return the new template if it holds exactly the intended data."""
+    edits = [edit for _, rendered in batch for edit in rendered.edits]
+    text = apply_edits(template.text, edits)
+    try:
+        new = _reparse(template, text)
+    except LoadError as exc:
+        return None, f"the result would not parse ({exc})"
+    expected = to_plain(template.root)
+    try:
+        for finding, _ in batch:
+            assert finding.fix is not None
+            for change in finding.fix.changes:
+                apply_change(expected, change)
+    except ChangeError as exc:
+        return None, f"the fix does not fit the template ({exc})"
+    if to_plain(new.root) != expected:
+        return None, "the result would not hold exactly the intended change"
+    return new, ""
+
+
+def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
+    """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies."""
+    outcome = FixOutcome(template, run_rules(template, rules))
+    done: set[tuple[str, str, str]] = set()
+    for _ in range(MAX_ITERATIONS):
+        current = outcome.template
+        candidates = [
+            f
+            for f in outcome.result.findings
+            if allowed(f, current, unsafe) and _fix_key(f) not in done
+        ]
+        if not candidates:
+            break
+        writer = Writer(current)
+        batch: list[tuple[Finding, RenderedFix]] = []
+        for finding in candidates:
+            assert finding.fix is not None
+            try:
+                rendered = writer.render(list(finding.fix.changes))
+            except FixError as exc:
+                outcome.refused.append(RefusedFix(finding, str(exc)))
+                done.add(_fix_key(finding))
+                continue
+            if not any(rendered.conflicts_with(other) for _, other in batch):
+                batch.append((finding, rendered))
+        if not batch:
+            break
+        new, _ = _apply(current, batch)
+        if new is None:
+            # Find the culprits: keep each fix that is sound on its own.
+            good = []
+            for item in batch:
+                alone, why = _apply(current, [item])
+                if alone is None:
+                    outcome.refused.append(RefusedFix(item[0], why))
+                    done.add(_fix_key(item[0]))
+                else:
+                    good.append(item)
+            if not good:
+                continue
+            new, _ = _apply(current, good)
+            if new is None:
+                good = good[:1]
+                new, _ = _apply(current, good)
+            if new is None:  # pragma: no cover - a single fix verified a moment ago
+                break
+            batch = good
+        for finding, _ in batch:
+            line = current.location(finding.path).line
+            outcome.applied.append(AppliedFix(finding, line))
+            done.add(_fix_key(finding))
+        outcome.template = new
+        outcome.result = run_rules(new, rules)
+    return outcome

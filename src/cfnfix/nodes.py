@@ -1,0 +1,89 @@
+"""The document model: plain Python containers that remember where they came from.
+
+Mappings and sequences are ``dict`` / ``list`` subclasses, so rules read them like
+ordinary data. Scalars stay plain Python values; the container that holds a scalar
+records its span, so *every* node has a span, addressed by its path from the root.
+Short-form intrinsics (``!Ref X``) are mappings in long form (``{"Ref": "X"}``)
+that remember the tag they were written with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Path = tuple[str | int, ...]
+Span = tuple[int, int]
+
+
+class MapNode(dict[str, Any]):
+    """A mapping with the spans of its keys and values (character offsets)."""
+
+    __slots__ = ("end", "flow", "key_spans", "shared", "short_tag", "start", "value_spans")
+
+    def __init__(self, start: int = 0, end: int = 0, flow: bool = False) -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+        self.flow = flow
+        self.key_spans: dict[str, Span] = {}
+        self.value_spans: dict[str, Span] = {}
+        self.short_tag: str | None = None
+        self.shared = False
+
+
+class SeqNode(list[Any]):
+    """A sequence with the spans of its items."""
+
+    __slots__ = ("end", "flow", "item_spans", "shared", "start")
+
+    def __init__(self, start: int = 0, end: int = 0, flow: bool = False) -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+        self.flow = flow
+        self.item_spans: list[Span] = []
+        self.shared = False
+
+
+def child_span(parent: MapNode | SeqNode, key: str | int) -> Span:
+    """The span of ``parent[key]``."""
+    if isinstance(parent, MapNode):
+        assert isinstance(key, str)
+        return parent.value_spans[key]
+    assert isinstance(key, int)
+    return parent.item_spans[key]
+
+
+def get_path(root: Any, path: Path) -> Any:
+    """The value at ``path``; ``KeyError`` when it does not exist."""
+    node = root
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
+            node = node[key]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) below and including ``value``, depth first, in document order."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        p, v = stack.pop()
+        yield p, v
+        if isinstance(v, dict):
+            stack.extend(((*p, k), v[k]) for k in reversed(list(v)))
+        elif isinstance(v, list):
+            stack.extend(((*p, i), v[i]) for i in range(len(v) - 1, -1, -1))
+
+
+def to_plain(value: Any) -> Any:
+    """A deep copy as plain ``dict`` / ``list`` / scalars (for comparisons and output)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value

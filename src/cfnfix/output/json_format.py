@@ -1,0 +1,39 @@
+"""``--format json``: one object with findings, errors and a summary."""
+
+from __future__ import annotations
+
+import json
+
+from cfnfix.output.summary import RunSummary
+
+
+def render_json(run: RunSummary, color: bool = False) -> str:
+    counts = run.severity_counts()
+    safe, unsafe = run.fixable()
+    document = {
+        "findings": [d.to_json() for d in run.diagnostics],
+        "errors": [e.to_json() for e in run.errors],
+        "fixed": [
+            {
+                "file": r.file,
+                "rule": f.rule,
+                "line": f.line,
+                "resource": f.resource,
+                "description": f.description,
+            }
+            for r in run.results
+            for f in r.fixed
+        ],
+        "summary": {
+            "files": run.files_checked,
+            "findings": len(run.diagnostics),
+            "errors": counts.get("error", 0),
+            "warnings": counts.get("warning", 0),
+            "info": counts.get("info", 0),
+            "fixable_safe": safe,
+            "fixable_unsafe": unsafe,
+            "fixed": run.fixed_count,
+            "file_errors": len(run.errors),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,92 @@
+"""Findings placed in a file: what every output format prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cfnfix.rule import Finding
+from cfnfix.template import Template
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    rule: str
+    name: str
+    family: str
+    severity: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    resource: str | None
+    path: tuple[str | int, ...]
+    message: str
+    fix: dict[str, str] | None
+
+    @classmethod
+    def of(cls, finding: Finding, template: Template, file: str) -> Diagnostic:
+        location = template.location(finding.path)
+        fix = None
+        if finding.fix is not None:
+            fix = {
+                "applicability": finding.fix.applicability.value,
+                "description": finding.fix.description,
+            }
+            if template.has_foreign_macros:
+                fix["applicability"] = "unsafe"
+        return cls(
+            rule=finding.rule.id,
+            name=finding.rule.name,
+            family=finding.rule.family,
+            severity=finding.effective_severity.value,
+            file=file,
+            line=location.line,
+            column=location.column,
+            end_line=location.end_line,
+            end_column=location.end_column,
+            resource=finding.resource,
+            path=finding.path,
+            message=finding.message,
+            fix=fix,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "family": self.family,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "resource": self.resource,
+            "path": list(self.path),
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be processed (exit code 2)."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = f":{self.line}:{self.column}" if self.line is not None else ""
+        return f"{self.file}{where}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }

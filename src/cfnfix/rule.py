@@ -1,0 +1,167 @@
+"""What a rule is: metadata as class attributes, options, documentation, a check."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from cfnfix.changes import Change
+from cfnfix.nodes import Path
+from cfnfix.template import Template
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+class Applicability(enum.Enum):
+    SAFE = "safe"  # applied by `cfnfix fix`
+    UNSAFE = "unsafe"  # applied only with `--unsafe-fixes`
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix: semantic changes, what they do, and whether a deploy sees a difference."""
+
+    description: str
+    changes: tuple[Change, ...]
+    applicability: Applicability = Applicability.SAFE
+
+    @classmethod
+    def safe(cls, description: str, *changes: Change) -> Fix:
+        return cls(description, changes, Applicability.SAFE)
+
+    @classmethod
+    def unsafe(cls, description: str, *changes: Change) -> Fix:
+        return cls(description, changes, Applicability.UNSAFE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule reports: a path from the template root, a message, maybe a fix."""
+
+    rule: Rule
+    path: Path
+    message: str
+    resource: str | None = None
+    fix: Fix | None = None
+    severity: Severity | None = None  # None: the rule's own severity
+
+    @property
+    def effective_severity(self) -> Severity:
+        return self.severity or self.rule.severity
+
+
+@dataclass(frozen=True)
+class Example:
+    """A documented example, also a test: ``bad`` triggers the rule, ``good`` does not."""
+
+    bad: str
+    good: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+_ID = re.compile(r"^[A-Z]{2,4}\d{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Rule:
+    """Base class of every rule, built-in or third-party.
+
+    Subclasses set the metadata below and implement :meth:`check`. A rule never touches
+    text: it reports paths and describes fixes as :mod:`cfnfix.changes`.
+    """
+
+    id: ClassVar[str]  # short and stable, grouped by family: "RT001"
+    name: ClassVar[str]  # kebab-case: "log-group-without-retention"
+    family: ClassVar[str]  # "hardcoded", "tagging", "dead-letter", "retention", ...
+    severity: ClassVar[Severity] = Severity.WARNING
+    summary: ClassVar[str]  # one line
+    # Markdown with the sections: What it does / Why is this bad? / Example / Use instead /
+    # Fix safety. The Example and Use instead sections come from ``examples``.
+    what: ClassVar[str]
+    why: ClassVar[str]
+    fix_safety: ClassVar[str] = "This rule has no fix."
+    fix_availability: ClassVar[str] = "none"  # "always" | "sometimes" | "none"
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # JSON Schema of each option, with a "default".
+    options_schema: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = {
+            key: schema.get("default") for key, schema in self.options_schema.items()
+        }
+        if options:
+            self.options.update(options)
+
+    def check(self, template: Template) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        path: Path,
+        message: str,
+        resource: str | None = None,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        if resource is None and len(path) >= 2 and path[0] == "Resources":
+            resource = str(path[1])
+        return Finding(self, path, message, resource, fix, severity)
+
+    @classmethod
+    def validate_metadata(cls) -> list[str]:
+        """Problems with the class's metadata (checked when rules are loaded)."""
+        problems = []
+        for attribute in ("id", "name", "family", "summary", "what", "why"):
+            if not isinstance(getattr(cls, attribute, None), str):
+                problems.append(f"missing {attribute}")
+        if cls.fix_availability not in ("always", "sometimes", "none"):
+            problems.append("fix_availability must be always, sometimes or none")
+        if not problems:
+            if not _ID.match(cls.id):
+                problems.append(f"id {cls.id!r} is not like 'RT001'")
+            if not _NAME.match(cls.name):
+                problems.append(f"name {cls.name!r} is not kebab-case")
+        return problems
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's documentation in Markdown."""
+        parts = [
+            f"## {cls.id} `{cls.name}`",
+            "",
+            f"*Family:* `{cls.family}` · *Severity:* {cls.severity.value} · "
+            f"*Fix:* {cls.fix_availability}",
+            "",
+            cls.summary,
+            "",
+            "### What it does",
+            "",
+            cls.what.strip(),
+            "",
+            "### Why is this bad?",
+            "",
+            cls.why.strip(),
+        ]
+        for example in cls.examples[:1]:
+            parts += ["", "### Example", "", "```yaml", example.bad.strip(), "```"]
+            parts += ["", "### Use instead", "", "```yaml", example.good.strip(), "```"]
+        parts += ["", "### Fix safety", "", cls.fix_safety.strip()]
+        if cls.options_schema:
+            parts += ["", "### Options", ""]
+            for key, schema in cls.options_schema.items():
+                parts.append(
+                    f"- `{key}` (default `{schema.get('default')!r}`): "
+                    f"{schema.get('description', '')}"
+                )
+        return "\n".join(parts) + "\n"

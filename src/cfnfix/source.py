@@ -1,0 +1,109 @@
+"""Reading template files: bytes to text, and the facts a writer must preserve."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cfnfix.errors import LoadError
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # CloudFormation itself accepts at most 1 MB
+BOM = "\ufeff"
+JSON_SUFFIXES = (".json",)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The decoded text of a file plus what is needed to write it back byte for byte."""
+
+    path: Path
+    text: str  # without BOM; line endings as in the file
+    bom: bool
+    newline: str  # the file's dominant line ending, used for inserted lines
+    mtime_ns: int
+    size: int
+    is_json: bool
+
+    def encode(self, text: str) -> bytes:
+        return ((BOM if self.bom else "") + text).encode("utf-8")
+
+
+def looks_like_json(path: Path, text: str) -> bool:
+    if path.suffix.lower() in JSON_SUFFIXES:
+        return True
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return False
+    return text.lstrip()[:1] == "{"
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+    """Read ``path`` as UTF-8 text. Raises :class:`LoadError` with a one-line reason."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise LoadError("no such file") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise LoadError("not a regular file")
+    if stat.st_size > max_bytes:
+        raise LoadError(
+            f"file too large ({stat.st_size:,} bytes; the limit is {max_bytes:,}, "
+            "set max-file-size to raise it)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise LoadError(f"file too large (more than {max_bytes:,} bytes)")
+    if b"\0" in data:
+        raise LoadError("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    crlf = text.count("\r\n")
+    newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+    return Source(
+        path=path,
+        text=text,
+        bom=bom,
+        newline=newline,
+        mtime_ns=stat.st_mtime_ns,
+        size=stat.st_size,
+        is_json=looks_like_json(path, text),
+    )
+
+
+def write_atomic(path: Path, data: bytes, expected: Source) -> None:
+    """Replace ``path``'s content atomically, through symlinks, keeping its mode.
+
+    Refuses (``LoadError``) when the file changed since ``expected`` was read.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        stat = target.stat()
+        with open(target, "rb") as handle:
+            current = handle.read()
+    except OSError as exc:
+        raise LoadError(f"cannot re-read before writing: {exc.strerror or exc}") from None
+    if current != expected.encode(expected.text) or stat.st_mtime_ns != expected.mtime_ns:
+        raise LoadError("file changed since it was read; not written")
+    tmp = target.with_name(f".{target.name}.cfnfix-{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.st_mode & 0o7777)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, stat.st_mode & 0o7777)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LoadError(f"cannot write: {exc.strerror or exc}") from None

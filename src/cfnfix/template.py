@@ -1,0 +1,352 @@
+"""The template view rules work with: sections, resources, references, SAM Globals."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path as FsPath
+from typing import Any
+
+from cfnfix.errors import LoadError, NotATemplate
+from cfnfix.intrinsics import PSEUDO_PARAMETERS, getatt_target, ref_target, sub_parts, sub_variables
+from cfnfix.json_loader import load_json
+from cfnfix.nodes import MapNode, Path, SeqNode, get_path
+from cfnfix.source import Source
+from cfnfix.yaml_loader import load_yaml
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+SECTIONS = (
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Rules",
+    "Mappings",
+    "Conditions",
+    "Transform",
+    "Globals",
+    "Resources",
+    "Outputs",
+)
+# SAM Globals section -> the resource type it applies to.
+SAM_GLOBALS = {
+    "Function": "AWS::Serverless::Function",
+    "Api": "AWS::Serverless::Api",
+    "HttpApi": "AWS::Serverless::HttpApi",
+    "SimpleTable": "AWS::Serverless::SimpleTable",
+    "StateMachine": "AWS::Serverless::StateMachine",
+    "LayerVersion": "AWS::Serverless::LayerVersion",
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Resource:
+    """One entry of ``Resources``."""
+
+    logical_id: str
+    node: MapNode
+    type: str
+    properties: dict[str, Any]
+    condition: str | None
+    depends_on: list[str]
+    metadata: dict[str, Any]
+    deletion_policy: Any
+    update_replace_policy: Any
+
+    @property
+    def path(self) -> Path:
+        return ("Resources", self.logical_id)
+
+    def prop_path(self, *keys: str | int) -> Path:
+        return ("Resources", self.logical_id, "Properties", *keys)
+
+    @property
+    def is_sam(self) -> bool:
+        return self.type.startswith("AWS::Serverless::")
+
+
+@dataclass(frozen=True)
+class RefTarget:
+    """What a ``Ref`` (or ``${Name}``) points at."""
+
+    kind: str  # "parameter" | "resource" | "pseudo" | "unknown"
+    name: str
+    node: Any = None
+
+
+@dataclass
+class Template:
+    source: Source
+    root: MapNode
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def parse(cls, source: Source) -> Template:
+        """Parse and check the shape of a template. Raises :class:`LoadError`."""
+        root = load_json(source.text) if source.is_json else load_yaml(source.text)
+        check_template_shape(root)
+        assert isinstance(root, MapNode)
+        return cls(source, root)
+
+    # -- positions -----------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+    @property
+    def path(self) -> FsPath:
+        return self.source.path
+
+    def span(self, path: Path) -> tuple[int, int]:
+        """The character span of the node at ``path`` (the deepest existing ancestor)."""
+        node: Any = self.root
+        span = (self.root.start, self.root.end)
+        for key in path:
+            if isinstance(node, MapNode) and isinstance(key, str) and key in node:
+                span = node.value_spans[key]
+            elif isinstance(node, SeqNode) and isinstance(key, int) and 0 <= key < len(node):
+                span = node.item_spans[key]
+            else:
+                break
+            node = node[key]
+        return span
+
+    def key_span(self, path: Path) -> tuple[int, int]:
+        """The span of the *key* naming the node at ``path`` (or of the node itself)."""
+        if path:
+            try:
+                parent = get_path(self.root, path[:-1])
+            except KeyError:
+                return self.span(path)
+            if isinstance(parent, MapNode) and path[-1] in parent.key_spans:
+                assert isinstance(path[-1], str)
+                return parent.key_spans[path[-1]]
+        return self.span(path)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        if not self._line_starts:
+            starts = [0]
+            text = self.text
+            pos = text.find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = text.find("\n", pos + 1)
+            self._line_starts = starts
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def location(self, path: Path) -> Location:
+        """Where a finding at ``path`` points: its key when it has one, else the node."""
+        start, _ = self.key_span(path)
+        _, end = self.span(path)
+        end = max(end, start)
+        # Block collections end where the next token starts; point at their first line.
+        end_text = self.text[start:end].rstrip()
+        end = start + len(end_text)
+        line, column = self.line_col(start)
+        end_line, end_column = self.line_col(end)
+        return Location(line, column, end_line, end_column)
+
+    def source_text(self, path: Path) -> str:
+        start, end = self.span(path)
+        return self.text[start:end]
+
+    # -- sections ------------------------------------------------------------------
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.root.get(name)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.section("Parameters")
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        return self.section("Conditions")
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.section("Outputs")
+
+    @property
+    def mappings(self) -> dict[str, Any]:
+        return self.section("Mappings")
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        return self.section("Globals")
+
+    @cached_property
+    def transforms(self) -> list[str]:
+        value = self.root.get("Transform")
+        items = value if isinstance(value, list) else [value]
+        names = []
+        for item in items:
+            if isinstance(item, str):
+                names.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("Name"), str):
+                names.append(item["Name"])
+        return names
+
+    @property
+    def is_sam(self) -> bool:
+        return SAM_TRANSFORM in self.transforms
+
+    @property
+    def has_foreign_macros(self) -> bool:
+        """Transforms other than SAM rewrite the template in ways cfnfix cannot see."""
+        return any(name != SAM_TRANSFORM for name in self.transforms)
+
+    @cached_property
+    def resources(self) -> dict[str, Resource]:
+        result: dict[str, Resource] = {}
+        for logical_id, node in self.section("Resources").items():
+            if not isinstance(node, MapNode) or not isinstance(node.get("Type"), str):
+                continue
+            props = node.get("Properties")
+            depends = node.get("DependsOn")
+            metadata = node.get("Metadata")
+            condition = node.get("Condition")
+            result[logical_id] = Resource(
+                logical_id=logical_id,
+                node=node,
+                type=node["Type"],
+                properties=props if isinstance(props, dict) else {},
+                condition=condition if isinstance(condition, str) else None,
+                depends_on=[depends]
+                if isinstance(depends, str)
+                else [d for d in depends if isinstance(d, str)]
+                if isinstance(depends, list)
+                else [],
+                metadata=metadata if isinstance(metadata, dict) else {},
+                deletion_policy=node.get("DeletionPolicy"),
+                update_replace_policy=node.get("UpdateReplacePolicy"),
+            )
+        return result
+
+    def resources_of(self, *types: str) -> Iterator[Resource]:
+        for resource in self.resources.values():
+            if resource.type in types:
+                yield resource
+
+    # -- references ----------------------------------------------------------------
+
+    def resolve(self, name: str) -> RefTarget:
+        if name in PSEUDO_PARAMETERS:
+            return RefTarget("pseudo", name)
+        if name in self.parameters:
+            return RefTarget("parameter", name, self.parameters[name])
+        if name in self.resources:
+            return RefTarget("resource", name, self.resources[name])
+        return RefTarget("unknown", name)
+
+    def resolve_ref(self, value: Any) -> RefTarget | None:
+        """What a ``Ref`` value points at; ``None`` if ``value`` is no ``Ref``."""
+        name = ref_target(value)
+        return None if name is None else self.resolve(name)
+
+    def resolve_getatt(self, value: Any) -> tuple[Resource, str] | None:
+        target = getatt_target(value)
+        if target and target[0] in self.resources:
+            return self.resources[target[0]], target[1]
+        return None
+
+    def sub_targets(self, value: Any) -> list[RefTarget]:
+        """What each ``${...}`` of a ``Fn::Sub`` points at (its own variables excluded)."""
+        parts = sub_parts(value)
+        if parts is None:
+            return []
+        text, variables = parts
+        targets = []
+        for name in sub_variables(text):
+            if name in variables:
+                continue
+            targets.append(self.resolve(name.split(".", 1)[0]))
+        return targets
+
+    def references_to(self, logical_id: str) -> bool:
+        """Whether anything in the template refers to ``logical_id``."""
+        from cfnfix.nodes import walk
+
+        for _, value in walk(self.root):
+            if ref_target(value) == logical_id:
+                return True
+            target = getatt_target(value)
+            if target and target[0] == logical_id:
+                return True
+            if any(t.name == logical_id for t in self.sub_targets(value)):
+                return True
+        return False
+
+    # -- SAM -------------------------------------------------------------------------
+
+    def effective_properties(self, resource: Resource) -> dict[str, Any]:
+        """A resource's properties with SAM ``Globals`` merged in, as SAM merges them.
+
+        Maps merge key by key (the resource wins), lists concatenate (Globals first),
+        anything else is overridden by the resource.
+        """
+        if not self.is_sam:
+            return resource.properties
+        for section, type_name in SAM_GLOBALS.items():
+            if resource.type == type_name:
+                defaults = self.globals.get(section)
+                if isinstance(defaults, dict):
+                    merged = merge_globals(defaults, resource.properties)
+                    assert isinstance(merged, dict)
+                    return merged
+        return resource.properties
+
+    def globals_section_for(self, resource: Resource) -> str | None:
+        for section, type_name in SAM_GLOBALS.items():
+            if resource.type == type_name and isinstance(self.globals.get(section), dict):
+                return section
+        return None
+
+
+def merge_globals(defaults: Any, own: Any) -> Any:
+    if isinstance(defaults, dict) and isinstance(own, dict):
+        if set(defaults) & {"Ref", "Fn::If", "Fn::Sub"} or set(own) & {"Ref", "Fn::If"}:
+            return own
+        merged = dict(defaults)
+        for key, value in own.items():
+            merged[key] = merge_globals(defaults[key], value) if key in defaults else value
+        return merged
+    if isinstance(defaults, list) and isinstance(own, list):
+        return [*defaults, *own]
+    return own
+
+
+def check_template_shape(root: Any) -> None:
+    """Raise :class:`NotATemplate` unless ``root`` looks like a CloudFormation template."""
+    if not isinstance(root, MapNode):
+        kind = "a list" if isinstance(root, list) else "a scalar"
+        raise NotATemplate(f"not a CloudFormation template (the document is {kind})")
+    if "Resources" not in root and "AWSTemplateFormatVersion" not in root:
+        raise NotATemplate("not a CloudFormation template (no Resources section)")
+    resources = root.get("Resources")
+    if "Resources" in root and not isinstance(resources, dict):
+        if resources is None:
+            raise LoadError("the Resources section is empty")
+        raise LoadError("the Resources section must be a mapping")
+
+
+def load_template(source: Source) -> Template:
+    try:
+        return Template.parse(source)
+    except LoadError:
+        raise
+    except RecursionError:
+        raise LoadError("nesting too deep") from None

@@ -1,0 +1,184 @@
+"""Turn semantic changes into concrete operations on existing nodes.
+
+A change may name a path that does not exist yet (``Properties/Tags`` of a resource
+without properties). Planning walks the real document and turns the missing part into
+one nested value inserted at the deepest existing mapping. Changes of one fix that
+create the same key are merged, so a fix never inserts a key twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfnfix.changes import (
+    AppendItem,
+    Change,
+    ChangeError,
+    RemoveItem,
+    RemoveKey,
+    ReplaceValue,
+    SetKey,
+    apply_change,
+)
+from cfnfix.errors import FixError
+from cfnfix.intrinsics import function_of
+from cfnfix.nodes import MapNode, Path, SeqNode
+
+
+@dataclass
+class Op:
+    """One edit to make at an existing node."""
+
+    kind: str  # "insert" | "replace" | "append" | "remove_key" | "remove_item"
+    path: Path  # the container (insert, append, remove_*) or the node (replace)
+    key: str | int | None = None
+    value: Any = None
+    before: str | None = None
+
+    @property
+    def claim(self) -> Path:
+        """The path this op owns; two fixes whose claims nest cannot apply together."""
+        if self.kind in ("insert", "remove_key", "remove_item"):
+            assert self.key is not None
+            return (*self.path, self.key)
+        if self.kind == "append":
+            return (*self.path, "+")
+        return self.path
+
+
+def claims_conflict(a: Path, b: Path) -> bool:
+    if a == b:
+        return not (a and a[-1] == "+")  # appends to one list can go together
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return long[: len(short)] == short
+
+
+def _nest(keys: Path, leaf: Any) -> Any:
+    for key in reversed(keys):
+        leaf = {key: leaf}
+    return leaf
+
+
+@dataclass
+class Planner:
+    root: MapNode
+    ops: list[Op] = field(default_factory=list)
+    # Values this plan creates, by the path they will have: later changes edit them.
+    pending: dict[Path, Op] = field(default_factory=dict)
+
+    def add(self, change: Change) -> None:
+        try:
+            self._add(change)
+        except ChangeError as exc:
+            raise FixError(str(exc)) from None
+
+    def _walk(self, path: Path) -> tuple[Any, int, Op | None]:
+        """Follow ``path`` through real nodes; stop at the first missing key.
+
+        Returns (deepest node, number of keys followed, pending op owning the rest).
+        """
+        node: Any = self.root
+        for i, key in enumerate(path):
+            op = self.pending.get(path[: i + 1])  # a value this plan already creates
+            if op is not None:
+                return node, i, op
+            if isinstance(node, (MapNode, SeqNode)) and node.shared:
+                raise FixError("the change is inside an anchored or merged node (YAML alias)")
+            if isinstance(node, MapNode) and isinstance(key, str) and key in node:
+                if node.short_tag or function_of(node):
+                    raise FixError("the change is inside an intrinsic function")
+                node = node[key]
+            elif isinstance(node, SeqNode) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            else:
+                return node, i, None
+        if isinstance(node, (MapNode, SeqNode)) and node.shared:
+            raise FixError("the change is inside an anchored or merged node (YAML alias)")
+        return node, len(path), None
+
+    def _edit_pending(self, op: Op, at: int, change: Change) -> None:
+        """Apply ``change`` inside the value ``op`` creates (``op`` owns ``path[:at+1]``)."""
+        owned = op.claim if op.kind != "append" else op.path
+        relative = change.path[len(owned) :]
+        holder = {"v": op.value}
+        rel = ("v", *relative)
+        if isinstance(change, SetKey):
+            apply_change(holder, SetKey(rel, change.key, change.value))
+        elif isinstance(change, AppendItem):
+            apply_change(holder, AppendItem(rel, change.value))
+        elif isinstance(change, ReplaceValue):
+            apply_change(holder, ReplaceValue(rel, change.value))
+        else:
+            raise FixError("cannot remove from a value the same fix adds")
+        op.value = holder["v"]
+
+    def _create(self, container: Path, key: str, value: Any, before: str | None = None) -> None:
+        op = Op("insert", container, key, value, before)
+        self.ops.append(op)
+        self.pending[(*container, key)] = op
+
+    def _add(self, change: Change) -> None:
+        if isinstance(change, (SetKey, AppendItem)):
+            node, depth, owner = self._walk(change.path)
+            if owner is not None:
+                self._edit_pending(owner, depth, change)
+                return
+            leaf: Any
+            leaf = {change.key: change.value} if isinstance(change, SetKey) else [change.value]
+            if depth < len(change.path):
+                missing = change.path[depth:]
+                key = missing[0]
+                if not isinstance(node, MapNode) or not isinstance(key, str):
+                    raise FixError(f"cannot create {key!r}: its parent is not a mapping")
+                self._create(change.path[:depth], key, _nest(missing[1:], leaf))
+                return
+            if node is None:  # `Properties:` with nothing under it
+                op = Op("replace", change.path, value=leaf)
+                self.ops.append(op)
+                self.pending[change.path] = op
+            elif isinstance(change, SetKey):
+                if not isinstance(node, MapNode) or node.short_tag or function_of(node):
+                    raise FixError(f"cannot set {change.key!r}: the target is not a mapping")
+                if change.key in node:
+                    self._replace((*change.path, change.key), change.value)
+                else:
+                    self._create(change.path, change.key, change.value, change.before)
+            else:
+                if not isinstance(node, SeqNode):
+                    raise FixError("cannot append: the target is not a sequence")
+                self.ops.append(Op("append", change.path, value=change.value))
+        elif isinstance(change, ReplaceValue):
+            node, depth, owner = self._walk(change.path[:-1])
+            if owner is not None:
+                self._edit_pending(owner, depth, change)
+                return
+            if depth < len(change.path) - 1:
+                raise FixError(f"nothing to replace at {'/'.join(map(str, change.path))}")
+            self._replace(change.path, change.value)
+        elif isinstance(change, RemoveKey):
+            node, depth, owner = self._walk(change.path)
+            if owner is not None or depth < len(change.path) or not isinstance(node, MapNode):
+                raise FixError("nothing to remove")
+            if change.key not in node:
+                raise FixError(f"no key {change.key!r} to remove")
+            self.ops.append(Op("remove_key", change.path, change.key))
+        elif isinstance(change, RemoveItem):
+            node, depth, owner = self._walk(change.path)
+            if owner is not None or depth < len(change.path) or not isinstance(node, SeqNode):
+                raise FixError("nothing to remove")
+            if not 0 <= change.index < len(node):
+                raise FixError("no such item to remove")
+            self.ops.append(Op("remove_item", change.path, change.index))
+
+    def _replace(self, path: Path, value: Any) -> None:
+        op = Op("replace", path, value=value)
+        self.ops.append(op)
+        self.pending[path] = op
+
+
+def plan(root: MapNode, changes: list[Change]) -> list[Op]:
+    planner = Planner(root)
+    for change in changes:
+        planner.add(change)
+    return planner.ops

@@ -1,0 +1,95 @@
+"""Detect how a file is written, so inserted text looks like its neighbours."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from cfnfix.nodes import MapNode, SeqNode
+
+_SHORT = re.compile(r"!(?:Ref|Sub|GetAtt|Join|If|Select|Split|FindInMap|Equals|ImportValue)\b")
+_LONG = re.compile(r"[\"']?\b(?:Ref|Fn::[A-Za-z]+)[\"']?\s*:")
+_QUOTED_VALUE = re.compile(r"(?:: |- )(['\"])")
+_JSON_KEY_SEP = re.compile(r"\"\s*:( ?)")
+
+
+@dataclass(frozen=True)
+class YamlStyle:
+    map_indent: int = 2  # columns from a key to the keys of its mapping value
+    dash_offset: int = 2  # columns from a key to the dashes of its sequence value
+    item_offset: int = 2  # columns from a dash to the item's content
+    quote: str = "'"  # preferred quote character when quoting is needed
+    short_tags: bool = True  # `!Ref X` rather than `Ref: X`
+
+
+@dataclass(frozen=True)
+class JsonStyle:
+    indent: str = "  "
+    key_separator: str = ": "
+
+
+def _column(text: str, offset: int) -> int:
+    return offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _dash_column(text: str, item_start: int) -> int | None:
+    """The column of the ``-`` introducing a block sequence item, if it is on its line."""
+    line_start = text.rfind("\n", 0, item_start) + 1
+    prefix = text[line_start:item_start].rstrip()
+    if prefix.endswith("-") and prefix[:-1].strip(" -") == "":
+        return len(prefix) - 1
+    return None
+
+
+def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
+    map_indents: Counter[int] = Counter()
+    dash_offsets: Counter[int] = Counter()
+    item_offsets: Counter[int] = Counter()
+    stack: list[MapNode | SeqNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MapNode):
+            for key, value in node.items():
+                if node.flow or node.short_tag or key not in node.key_spans:
+                    continue
+                key_col = _column(text, node.key_spans[key][0])
+                if isinstance(value, MapNode) and value and not value.flow and not value.short_tag:
+                    first = next(iter(value))
+                    if first in value.key_spans:
+                        diff = _column(text, value.key_spans[first][0]) - key_col
+                        if diff > 0:
+                            map_indents[diff] += 1
+                elif isinstance(value, SeqNode) and value and not value.flow:
+                    item_start = value.item_spans[0][0]
+                    dash = _dash_column(text, item_start)
+                    if dash is not None and dash >= key_col:
+                        dash_offsets[dash - key_col] += 1
+                        item_offsets[_column(text, item_start) - dash] += 1
+        for child in node.values() if isinstance(node, MapNode) else node:
+            if isinstance(child, (MapNode, SeqNode)) and not child.shared:
+                stack.append(child)
+    singles = text.count(": '") + text.count("- '")
+    doubles = text.count(': "') + text.count('- "')
+    short = len(_SHORT.findall(text))
+    long = len(_LONG.findall(text))
+    return YamlStyle(
+        map_indent=map_indents.most_common(1)[0][0] if map_indents else 2,
+        dash_offset=dash_offsets.most_common(1)[0][0] if dash_offsets else 2,
+        item_offset=item_offsets.most_common(1)[0][0] if item_offsets else 2,
+        quote='"' if doubles > singles else "'",
+        short_tags=short >= long,
+    )
+
+
+def detect_json_style(text: str, root: MapNode) -> JsonStyle:
+    indent = "  "
+    if root:
+        first = next(iter(root))
+        key_start = root.key_spans[first][0]
+        line_start = text.rfind("\n", 0, key_start) + 1
+        prefix = text[line_start:key_start]
+        if line_start > root.start and prefix and not prefix.strip():
+            indent = prefix
+    seps = Counter(m.group(1) for m in _JSON_KEY_SEP.finditer(text, 0, min(len(text), 20000)))
+    return JsonStyle(indent=indent, key_separator=":" if seps[""] > seps[" "] else ": ")

@@ -1,0 +1,124 @@
+"""Render new YAML fragments (values a fix adds) in a file's own style."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from cfnfix.intrinsics import LONG_TO_SHORT, function_of
+from cfnfix.writer.style import YamlStyle
+
+_resolver = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_SPECIAL = set(",[]{}")
+# Rendered in long form even in short-form files (`!Condition` trips some tools up).
+_LONG_ONLY = {"Condition"}
+
+
+def _plain_ok(text: str, flow: bool) -> bool:
+    if not text or text != text.strip() or text[0] in _INDICATORS:
+        return False
+    if _resolver.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG:  # type: ignore[no-untyped-call]
+        return False
+    if ": " in text or " #" in text or text.endswith(":") or "\t" in text:
+        return False
+    if any(not ch.isprintable() for ch in text):
+        return False
+    return not (flow and any(ch in _FLOW_SPECIAL for ch in text))
+
+
+def scalar(value: Any, style: YamlStyle, flow: bool = False) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if _plain_ok(text, flow):
+        return text
+    if style.quote == "'" and text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _short_form(value: Any, style: YamlStyle) -> tuple[str, Any] | None:
+    fn = function_of(value)
+    if fn is None or not style.short_tags or fn[0] in _LONG_ONLY:
+        return None
+    return LONG_TO_SHORT[fn[0]], fn[1]
+
+
+def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
+    """One-line rendering of ``value``; ``None`` when it needs block style.
+
+    Inside ``flow`` context everything renders inline (flow collections).
+    """
+    short = _short_form(value, style)
+    if short is not None:
+        tag, arg = short
+        if tag == "!GetAtt" and isinstance(arg, list) and [type(a) for a in arg] == [str, str]:
+            return f"{tag} {arg[0]}.{arg[1]}"
+        rendered = inline(arg, style, flow=True)
+        return f"{tag} {rendered}"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if not flow:
+            return None
+        items = (f"{scalar(k, style, True)}: {inline(v, style, True)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        if not flow:
+            return None
+        return "[" + ", ".join(str(inline(v, style, True)) for v in value) + "]"
+    return scalar(value, style, flow)
+
+
+def entry(key: str, value: Any, column: int, style: YamlStyle, newline: str) -> str:
+    """``key: value`` at ``column`` (no leading or trailing newline)."""
+    pad = " " * column
+    head = f"{pad}{scalar(key, style)}:"
+    one_line = inline(value, style)
+    if one_line is not None:
+        return f"{head} {one_line}"
+    return head + newline + block(value, column, style, newline)
+
+
+def block(value: Any, parent_column: int, style: YamlStyle, newline: str) -> str:
+    """A mapping or sequence as the block value of a key at ``parent_column``."""
+    if isinstance(value, dict):
+        column = parent_column + style.map_indent
+        return newline.join(entry(k, v, column, style, newline) for k, v in value.items())
+    assert isinstance(value, list)
+    return items(value, parent_column + style.dash_offset, style, newline)
+
+
+def items(values: list[Any], dash_column: int, style: YamlStyle, newline: str) -> str:
+    return newline.join(item(v, dash_column, style, newline) for v in values)
+
+
+def item(value: Any, dash_column: int, style: YamlStyle, newline: str) -> str:
+    """``- value`` with its dash at ``dash_column``."""
+    content_column = dash_column + style.item_offset
+    dash = " " * dash_column + "-" + " " * (style.item_offset - 1)
+    one_line = inline(value, style)
+    if one_line is not None:
+        return dash + one_line
+    if isinstance(value, dict):
+        body = newline.join(entry(k, v, content_column, style, newline) for k, v in value.items())
+        return dash + body[content_column:]
+    return dash + str(inline(value, style, flow=True))
+
+
+def map_body(value: dict[str, Any], column: int, style: YamlStyle, newline: str) -> str:
+    """The entries of a mapping at ``column``, first line unindented (after a dash)."""
+    body = newline.join(entry(k, v, column, style, newline) for k, v in value.items())
+    return body[column:]

@@ -1,0 +1,238 @@
+"""Render planned operations as text edits to a YAML file.
+
+Every edit is an insertion at a line boundary or a replacement of one node's text;
+bytes outside those spans never change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfnfix.errors import FixError
+from cfnfix.nodes import MapNode, Path, SeqNode, Span, get_path
+from cfnfix.writer import yaml_emit as emit
+from cfnfix.writer.edits import TextEdit
+from cfnfix.writer.plan import Op
+from cfnfix.writer.style import YamlStyle, _dash_column
+
+
+class YamlWriter:
+    def __init__(self, text: str, root: MapNode, style: YamlStyle, newline: str) -> None:
+        self.text = text
+        self.root = root
+        self.style = style
+        self.nl = newline
+
+    # -- text geometry -------------------------------------------------------------
+
+    def column(self, offset: int) -> int:
+        return offset - (self.text.rfind("\n", 0, offset) + 1)
+
+    def line_start(self, offset: int) -> int:
+        return self.text.rfind("\n", 0, offset) + 1
+
+    def line_end(self, offset: int) -> int:
+        """Offset of the line break ending the line that holds ``offset``."""
+        end = self.text.find("\n", offset)
+        if end == -1:
+            return len(self.text)
+        return end - 1 if end > 0 and self.text[end - 1] == "\r" else end
+
+    def after_line(self, offset: int) -> int:
+        """Offset of the start of the line after the one holding ``offset``."""
+        end = self.text.find("\n", offset)
+        return len(self.text) if end == -1 else end + 1
+
+    def content_end(self, value: Any, span: Span) -> int:
+        """Where a value's own text ends (block collections run on to the next token)."""
+        start, end = span
+        if isinstance(value, MapNode) and value and not value.flow:
+            last = next(reversed(value))
+            return self.content_end(value[last], value.value_spans[last])
+        if isinstance(value, SeqNode) and value and not value.flow:
+            return self.content_end(value[-1], value.item_spans[-1])
+        raw = self.text[start:end]
+        head = raw.lstrip()
+        while head[:1] in ("!", "&"):  # tag or anchor before a block scalar
+            parts = head.split(None, 1)
+            head = parts[1] if len(parts) > 1 else ""
+        if head[:1] in ("|", ">"):
+            indicator = head.split(None, 1)[0] if head.strip() else head
+            if "+" in indicator:
+                raise FixError("cannot edit next to a block scalar that keeps trailing lines")
+            return start + len(raw.rstrip())
+        return end
+
+    def colon_after(self, key_end: int) -> int:
+        pos = key_end
+        while pos < len(self.text) and self.text[pos] in " \t":
+            pos += 1
+        if self.text[pos : pos + 1] != ":":
+            raise FixError("unusual key syntax")
+        return pos
+
+    def node(self, path: Path) -> Any:
+        return get_path(self.root, path)
+
+    def in_flow(self, path: Path) -> bool:
+        node: Any = self.root
+        for key in path:
+            if isinstance(node, (MapNode, SeqNode)) and node.flow:
+                return True
+            node = node[key]
+        return False
+
+    # -- operations ----------------------------------------------------------------
+
+    def render(self, op: Op) -> list[TextEdit]:
+        if op.kind == "insert":
+            assert isinstance(op.key, str)
+            return [self.insert_key(op.path, op.key, op.value, op.before)]
+        if op.kind == "append":
+            return [self.append(op.path, op.value)]
+        if op.kind == "replace":
+            return [self.replace(op.path, op.value)]
+        if op.kind == "remove_key":
+            assert isinstance(op.key, str)
+            return [self.remove_key(op.path, op.key)]
+        assert isinstance(op.key, int)
+        return [self.remove_item(op.path, op.key)]
+
+    def insert_key(self, path: Path, key: str, value: Any, before: str | None) -> TextEdit:
+        mapping = self.node(path)
+        assert isinstance(mapping, MapNode)
+        if mapping.flow or not mapping:
+            return self._insert_flow_key(path, mapping, key, value)
+        first = next(iter(mapping))
+        column = self.column(mapping.key_spans[first][0])
+        text = emit.entry(key, value, column, self.style, self.nl)
+        if before is not None and before in mapping:
+            at = self.line_start(mapping.key_spans[before][0])
+            if self.column(mapping.key_spans[before][0]) != column:
+                raise FixError(f"cannot insert before {before!r}")
+            at = self._above_comments(at, column)
+            separator = self.nl if self._blank_before(at) else ""
+            return TextEdit(at, at, text + self.nl + separator)
+        last = next(reversed(mapping))
+        end = self.content_end(mapping[last], mapping.value_spans[last])
+        at = self.line_end(end)
+        return TextEdit(at, at, self.nl + text)
+
+    def _above_comments(self, at: int, column: int) -> int:
+        """Move an insertion point above the comment lines that introduce a key."""
+        while at > 0:
+            previous = self.line_start(at - 1)
+            line = self.text[previous:at].rstrip("\r\n")
+            if (
+                line.strip().startswith("#")
+                and self.column(previous + len(line) - len(line.lstrip())) == column
+            ):
+                at = previous
+            else:
+                break
+        return at
+
+    def _blank_before(self, at: int) -> bool:
+        if at == 0:
+            return False
+        previous = self.line_start(at - 1)
+        return not self.text[previous:at].strip()
+
+    def _insert_flow_key(self, path: Path, mapping: MapNode, key: str, value: Any) -> TextEdit:
+        if not mapping.flow:  # an empty block value can only be `{}` here
+            raise FixError("cannot insert into this mapping")
+        close = self.text.rfind("}", mapping.start, mapping.end)
+        if close == -1:
+            raise FixError("cannot find the end of a flow mapping")
+        rendered = f"{emit.scalar(key, self.style, True)}: {emit.inline(value, self.style, True)}"
+        if not mapping:
+            return TextEdit(mapping.start, close + 1, "{" + rendered + "}")
+        last = next(reversed(mapping))
+        end = mapping.value_spans[last][1]
+        return TextEdit(end, end, ", " + rendered)
+
+    def append(self, path: Path, value: Any) -> TextEdit:
+        seq = self.node(path)
+        assert isinstance(seq, SeqNode)
+        if seq.flow or not seq:
+            if not seq.flow:
+                raise FixError("cannot append to this sequence")
+            close = self.text.rfind("]", seq.start, seq.end)
+            rendered = str(emit.inline(value, self.style, True))
+            if not seq:
+                return TextEdit(seq.start, close + 1, "[" + rendered + "]")
+            end = seq.item_spans[-1][1]
+            return TextEdit(end, end, ", " + rendered)
+        first_start = seq.item_spans[0][0]
+        dash = _dash_column(self.text, first_start)
+        if dash is None:
+            raise FixError("cannot find the dash of a sequence item")
+        style = YamlStyle(
+            self.style.map_indent,
+            self.style.dash_offset,
+            self.column(first_start) - dash,
+            self.style.quote,
+            self.style.short_tags,
+        )
+        end = self.content_end(seq[-1], seq.item_spans[-1])
+        at = self.line_end(end)
+        return TextEdit(at, at, self.nl + emit.item(value, dash, style, self.nl))
+
+    def replace(self, path: Path, value: Any) -> TextEdit:
+        parent = self.node(path[:-1])
+        key = path[-1]
+        old = parent[key]
+        if isinstance(parent, MapNode):
+            assert isinstance(key, str)
+            span = parent.value_spans[key]
+        else:
+            assert isinstance(key, int)
+            span = parent.item_spans[key]
+        end = self.content_end(old, span)
+        if self.in_flow(path) or (isinstance(parent, MapNode) and parent.short_tag):
+            return TextEdit(span[0], end, str(emit.inline(value, self.style, True)))
+        one_line = emit.inline(value, self.style)
+        if isinstance(parent, MapNode):
+            assert isinstance(key, str)
+            key_start = parent.key_spans[key][0]
+            colon = self.colon_after(parent.key_spans[key][1])
+            start = colon + 1
+            if not self.text[span[0] : span[1]].strip():  # `Key:` with no value
+                end = start
+            if one_line is not None:
+                return TextEdit(start, max(end, start), " " + one_line)
+            column = self.column(key_start)
+            return TextEdit(
+                start, max(end, start), self.nl + emit.block(value, column, self.style, self.nl)
+            )
+        # an item of a block sequence
+        if one_line is not None:
+            return TextEdit(span[0], end, one_line)
+        if isinstance(value, dict):
+            column = self.column(span[0])
+            return TextEdit(span[0], end, emit.map_body(value, column, self.style, self.nl))
+        return TextEdit(span[0], end, str(emit.inline(value, self.style, True)))
+
+    def remove_key(self, path: Path, key: str) -> TextEdit:
+        mapping = self.node(path)
+        assert isinstance(mapping, MapNode)
+        if mapping.flow or len(mapping) < 2:
+            raise FixError("can only remove a key from a block mapping with other keys")
+        key_start = mapping.key_spans[key][0]
+        start = self.line_start(key_start)
+        if self.text[start:key_start].strip():
+            raise FixError("the key does not start its line")
+        end = self.after_line(self.content_end(mapping[key], mapping.value_spans[key]))
+        return TextEdit(start, end, "")
+
+    def remove_item(self, path: Path, index: int) -> TextEdit:
+        seq = self.node(path)
+        assert isinstance(seq, SeqNode)
+        if seq.flow or len(seq) < 2:
+            raise FixError("can only remove an item from a block sequence with other items")
+        item_start = seq.item_spans[index][0]
+        if _dash_column(self.text, item_start) is None:
+            raise FixError("the item does not start its line")
+        start = self.line_start(item_start)
+        end = self.after_line(self.content_end(seq[index], seq.item_spans[index]))
+        return TextEdit(start, end, "")
