@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cfnfix.errors import ConfigError
+from cfnfix.settings import DEFAULT_REQUIRED_TAGS
 from cfnfix.source import DEFAULT_MAX_BYTES
 
 CONFIG_FILES = (".cfnfix.toml", "pyproject.toml")
@@ -27,6 +28,11 @@ SCHEMA: dict[str, Any] = {
         "exclude": {**_SELECTORS, "description": "glob patterns of paths to skip"},
         "rules-dir": {**_SELECTORS, "description": "directories of extra rules"},
         "max-file-size": {"type": "integer", "minimum": 1, "description": "bytes"},
+        "required-tags": {
+            "type": "object",
+            "description": "tag key -> the value fixes write (a string, or {Ref: Name})",
+            "additionalProperties": {"type": ["string", "object", "null"]},
+        },
         "rules": {
             "type": "object",
             "description": "options per rule, by id or name",
@@ -45,6 +51,7 @@ class Config:
     rules_dirs: tuple[Path, ...] = ()
     max_file_size: int = DEFAULT_MAX_BYTES
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required_tags: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_REQUIRED_TAGS))
 
     @property
     def root(self) -> Path:
@@ -94,6 +101,10 @@ def parse_config(path: Path) -> Config | None:
         rules_dirs=tuple((base / d) for d in section.get("rules-dir", ())),
         max_file_size=section.get("max-file-size", DEFAULT_MAX_BYTES),
         rule_options=dict(section.get("rules", {})),
+        required_tags={
+            key: "true" if value is None else value
+            for key, value in section.get("required-tags", DEFAULT_REQUIRED_TAGS).items()
+        },
     )
 
 

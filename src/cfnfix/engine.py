@@ -11,6 +11,7 @@ from cfnfix import registry
 from cfnfix.config import Config, validate_rule_options
 from cfnfix.errors import ConfigError
 from cfnfix.rule import Finding, Rule, Severity
+from cfnfix.settings import Settings
 from cfnfix.template import Template
 
 
@@ -54,7 +55,8 @@ def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
             raise ConfigError(f"{config.path}: rules.{key}: no such rule")
         validate_rule_options(config, key, available[rule_id].options_schema, value)
         options.setdefault(rule_id, {}).update(value)
-    return [rule(options.get(rule.id)) for rule in chosen]
+    settings = Settings(required_tags=dict(config.required_tags))
+    return [rule(options.get(rule.id), settings) for rule in chosen]
 
 
 def run_rules(template: Template, rules: Iterable[Rule]) -> CheckResult:

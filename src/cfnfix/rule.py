@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from cfnfix.changes import Change
 from cfnfix.nodes import Path
+from cfnfix.settings import Settings
 from cfnfix.template import Template
 
 
@@ -96,12 +97,15 @@ class Rule:
     # JSON Schema of each option, with a "default".
     options_schema: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, options: Mapping[str, Any] | None = None, settings: Settings | None = None
+    ) -> None:
         self.options: dict[str, Any] = {
             key: schema.get("default") for key, schema in self.options_schema.items()
         }
         if options:
             self.options.update(options)
+        self.settings = settings or Settings()
 
     def check(self, template: Template) -> Iterator[Finding]:
         raise NotImplementedError

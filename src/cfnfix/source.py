@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,16 @@ class Source:
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode("utf-8")
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "template.yaml") -> Source:
+        """An in-memory source (for tests, editors and stdin)."""
+        bom = text.startswith(BOM)
+        body = text[1:] if bom else text
+        crlf = body.count("\r\n")
+        newline = "\r\n" if crlf and crlf * 2 >= body.count("\n") else "\n"
+        path = Path(name)
+        return cls(path, body, bom, newline, 0, len(text), looks_like_json(path, body))
 
 
 def looks_like_json(path: Path, text: str) -> bool:
@@ -65,20 +76,8 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LoadError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
-    bom = text.startswith(BOM)
-    if bom:
-        text = text[1:]
-    crlf = text.count("\r\n")
-    newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-    return Source(
-        path=path,
-        text=text,
-        bom=bom,
-        newline=newline,
-        mtime_ns=stat.st_mtime_ns,
-        size=stat.st_size,
-        is_json=looks_like_json(path, text),
-    )
+    source = Source.from_text(text, str(path))
+    return dataclasses.replace(source, path=path, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
 
 
 def write_atomic(path: Path, data: bytes, expected: Source) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from cfnfix.changes import Change
 from cfnfix.errors import FixError
 from cfnfix.template import Template
@@ -60,11 +62,12 @@ class Writer:
         edits: list[TextEdit] = []
         try:
             for op in ops:
-                edits.extend(self.backend.render(op))
+                depth = len(op.path)
+                edits.extend(dataclasses.replace(e, depth=depth) for e in self.backend.render(op))
         except (KeyError, IndexError, AssertionError) as exc:
             raise FixError(f"cannot render the change ({type(exc).__name__})") from None
         for i, a in enumerate(edits):
             for b in edits[i + 1 :]:
-                if overlaps(a, b):
+                if overlaps(a, b) and not (a.idempotent and a == b):
                     raise FixError("the fix's own edits overlap")
         return RenderedFix(ops, edits)

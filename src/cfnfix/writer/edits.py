@@ -6,28 +6,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class TextEdit:
-    """Replace ``text[start:end]`` with ``replacement`` (``start == end``: an insertion)."""
+    """Replace ``text[start:end]`` with ``replacement`` (``start == end``: an insertion).
+
+    ``depth`` orders insertions at one point: text for a deeper container goes first,
+    so that a key added to a nested mapping stays inside it when its parent also grows.
+    """
 
     start: int
     end: int
     replacement: str
+    depth: int = 0
+    # The same edit asked for twice is made once (e.g. `|` -> `|-` before two insertions).
+    idempotent: bool = False
 
 
 def overlaps(a: TextEdit, b: TextEdit) -> bool:
-    """Whether two edits touch the same text (insertions at one point do not overlap)."""
-    if a.start == a.end or b.start == b.end:
-        return a.start < b.end and b.start < a.end
+    """Whether two edits touch the same text.
+
+    Insertions at one point, or at either end of a replaced range, do not overlap.
+    """
     return a.start < b.end and b.start < a.end
 
 
 def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
-    """Apply non-overlapping edits; insertions at one point keep their given order."""
-    ordered = sorted(enumerate(edits), key=lambda pair: (pair[1].start, pair[0]))
+    """Apply non-overlapping edits; insertions at one point go deepest first, then in order."""
+    ordered = sorted(enumerate(edits), key=lambda pair: (pair[1].start, -pair[1].depth, pair[0]))
     out: list[str] = []
     cursor = 0
+    seen: set[tuple[int, int, str]] = set()
     for _, edit in ordered:
+        if edit.idempotent:
+            key = (edit.start, edit.end, edit.replacement)
+            if key in seen:
+                continue
+            seen.add(key)
         if edit.start < cursor:
             raise ValueError("overlapping edits")
         out.append(text[cursor : edit.start])

@@ -37,6 +37,11 @@ def _dash_column(text: str, item_start: int) -> int | None:
     """The column of the ``-`` introducing a block sequence item, if it is on its line."""
     line_start = text.rfind("\n", 0, item_start) + 1
     prefix = text[line_start:item_start].rstrip()
+    if not prefix and line_start > 0:  # "-" alone on the line above the item
+        above = text.rfind("\n", 0, line_start - 1) + 1
+        prefix = text[above : line_start - 1].rstrip("\r").rstrip()
+        if prefix.strip() != "-":
+            return None
     if prefix.endswith("-") and prefix[:-1].strip(" -") == "":
         return len(prefix) - 1
     return None

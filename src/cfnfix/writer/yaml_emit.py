@@ -107,8 +107,9 @@ def items(values: list[Any], dash_column: int, style: YamlStyle, newline: str) -
 
 def item(value: Any, dash_column: int, style: YamlStyle, newline: str) -> str:
     """``- value`` with its dash at ``dash_column``."""
-    content_column = dash_column + style.item_offset
-    dash = " " * dash_column + "-" + " " * (style.item_offset - 1)
+    offset = max(2, style.item_offset)  # "-" alone on its line can have offset 1
+    content_column = dash_column + offset
+    dash = " " * dash_column + "-" + " " * (offset - 1)
     one_line = inline(value, style)
     if one_line is not None:
         return dash + one_line

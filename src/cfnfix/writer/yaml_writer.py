@@ -43,25 +43,51 @@ class YamlWriter:
         end = self.text.find("\n", offset)
         return len(self.text) if end == -1 else end + 1
 
-    def content_end(self, value: Any, span: Span) -> int:
-        """Where a value's own text ends (block collections run on to the next token)."""
-        start, end = span
+    def last_leaf(self, value: Any, span: Span) -> Span:
+        """The span of the last scalar (or flow collection) of a value."""
         if isinstance(value, MapNode) and value and not value.flow:
             last = next(reversed(value))
-            return self.content_end(value[last], value.value_spans[last])
+            return self.last_leaf(value[last], value.value_spans[last])
         if isinstance(value, SeqNode) and value and not value.flow:
-            return self.content_end(value[-1], value.item_spans[-1])
-        raw = self.text[start:end]
-        head = raw.lstrip()
-        while head[:1] in ("!", "&"):  # tag or anchor before a block scalar
-            parts = head.split(None, 1)
-            head = parts[1] if len(parts) > 1 else ""
-        if head[:1] in ("|", ">"):
-            indicator = head.split(None, 1)[0] if head.strip() else head
-            if "+" in indicator:
-                raise FixError("cannot edit next to a block scalar that keeps trailing lines")
-            return start + len(raw.rstrip())
-        return end
+            return self.last_leaf(value[-1], value.item_spans[-1])
+        return span
+
+    def block_indicator(self, span: Span) -> int | None:
+        """Offset of the ``|`` or ``>`` of a block scalar at ``span``, else ``None``."""
+        start, end = span
+        pos = start
+        text = self.text
+        while pos < end and text[pos] in "!&":  # tag or anchor before the scalar
+            while pos < end and not text[pos].isspace():
+                pos += 1
+            while pos < end and text[pos] in " \t":
+                pos += 1
+        return pos if pos < end and text[pos] in "|>" else None
+
+    def content_end(self, value: Any, span: Span) -> int:
+        """Where a value's own text ends (block collections run on to the next token)."""
+        start, end = self.last_leaf(value, span)
+        indicator = self.block_indicator((start, end))
+        if indicator is None:
+            return end
+        header = self.text[indicator : self.line_end(indicator)].split("#")[0].strip()
+        if "+" in header:
+            raise FixError("cannot edit next to a block scalar that keeps trailing lines")
+        return start + len(self.text[start:end].rstrip())
+
+    def keep_clipped_value(self, value: Any, span: Span, at: int) -> list[TextEdit]:
+        """Text after a clipped block scalar ending the file would add a line break to
+        its value; strip chomping (``|-``) keeps the value exactly as it was."""
+        if at != len(self.text):
+            return []
+        leaf = self.last_leaf(value, span)
+        indicator = self.block_indicator(leaf)
+        if indicator is None:
+            return []
+        header = self.text[indicator : self.line_end(indicator)].split("#")[0].strip()
+        if "-" in header:
+            return []
+        return [TextEdit(indicator + 1, indicator + 1, "-", idempotent=True)]
 
     def colon_after(self, key_end: int) -> int:
         pos = key_end
@@ -87,9 +113,9 @@ class YamlWriter:
     def render(self, op: Op) -> list[TextEdit]:
         if op.kind == "insert":
             assert isinstance(op.key, str)
-            return [self.insert_key(op.path, op.key, op.value, op.before)]
+            return self.insert_key(op.path, op.key, op.value, op.before)
         if op.kind == "append":
-            return [self.append(op.path, op.value)]
+            return self.append(op.path, op.value)
         if op.kind == "replace":
             return [self.replace(op.path, op.value)]
         if op.kind == "remove_key":
@@ -98,11 +124,11 @@ class YamlWriter:
         assert isinstance(op.key, int)
         return [self.remove_item(op.path, op.key)]
 
-    def insert_key(self, path: Path, key: str, value: Any, before: str | None) -> TextEdit:
+    def insert_key(self, path: Path, key: str, value: Any, before: str | None) -> list[TextEdit]:
         mapping = self.node(path)
         assert isinstance(mapping, MapNode)
         if mapping.flow or not mapping:
-            return self._insert_flow_key(path, mapping, key, value)
+            return [self._insert_flow_key(path, mapping, key, value)]
         first = next(iter(mapping))
         column = self.column(mapping.key_spans[first][0])
         text = emit.entry(key, value, column, self.style, self.nl)
@@ -112,11 +138,14 @@ class YamlWriter:
                 raise FixError(f"cannot insert before {before!r}")
             at = self._above_comments(at, column)
             separator = self.nl if self._blank_before(at) else ""
-            return TextEdit(at, at, text + self.nl + separator)
+            return [TextEdit(at, at, text + self.nl + separator)]
         last = next(reversed(mapping))
         end = self.content_end(mapping[last], mapping.value_spans[last])
         at = self.line_end(end)
-        return TextEdit(at, at, self.nl + text)
+        return [
+            *self.keep_clipped_value(mapping[last], mapping.value_spans[last], at),
+            TextEdit(at, at, self.nl + text),
+        ]
 
     def _above_comments(self, at: int, column: int) -> int:
         """Move an insertion point above the comment lines that introduce a key."""
@@ -151,7 +180,7 @@ class YamlWriter:
         end = mapping.value_spans[last][1]
         return TextEdit(end, end, ", " + rendered)
 
-    def append(self, path: Path, value: Any) -> TextEdit:
+    def append(self, path: Path, value: Any) -> list[TextEdit]:
         seq = self.node(path)
         assert isinstance(seq, SeqNode)
         if seq.flow or not seq:
@@ -160,9 +189,9 @@ class YamlWriter:
             close = self.text.rfind("]", seq.start, seq.end)
             rendered = str(emit.inline(value, self.style, True))
             if not seq:
-                return TextEdit(seq.start, close + 1, "[" + rendered + "]")
+                return [TextEdit(seq.start, close + 1, "[" + rendered + "]")]
             end = seq.item_spans[-1][1]
-            return TextEdit(end, end, ", " + rendered)
+            return [TextEdit(end, end, ", " + rendered)]
         first_start = seq.item_spans[0][0]
         dash = _dash_column(self.text, first_start)
         if dash is None:
@@ -176,7 +205,10 @@ class YamlWriter:
         )
         end = self.content_end(seq[-1], seq.item_spans[-1])
         at = self.line_end(end)
-        return TextEdit(at, at, self.nl + emit.item(value, dash, style, self.nl))
+        return [
+            *self.keep_clipped_value(seq[-1], seq.item_spans[-1], at),
+            TextEdit(at, at, self.nl + emit.item(value, dash, style, self.nl)),
+        ]
 
     def replace(self, path: Path, value: Any) -> TextEdit:
         parent = self.node(path[:-1])
