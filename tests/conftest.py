@@ -22,9 +22,7 @@ def builtin_rules() -> dict[str, type[Rule]]:
 @pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
-        pytest.skip(
-            f"the template corpus is not at {CORPUS} (set CFNFIX_CORPUS to its folder)"
-        )
+        pytest.skip(f"the template corpus is not at {CORPUS} (set CFNFIX_CORPUS to its folder)")
     files = sorted(
         p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".template")
     )
@@ -32,7 +30,9 @@ def corpus_files() -> list[Path]:
     return files
 
 
-def run_cfnfix(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cfnfix(
+    *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess (exit codes, stderr, no tracebacks)."""
     return subprocess.run(
         [sys.executable, "-m", "cfnfix", *args],

@@ -28,6 +28,8 @@ class Options:
     fix: bool = False
     unsafe_fixes: bool = False
     diff: bool = False
+    with_edits: bool = False  # render each finding's fix as text edits (SARIF needs them)
+    quiet_non_templates: bool = False  # skip non-templates silently even when named
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,13 @@ def _process(target: Target, options: Options) -> FileResult:
             return result
         rules = rules_for(config, options.overrides)
         source = read_source(target.path, config.max_file_size)
-        if not target.explicit and not may_be_template(source.text):
+        lenient = not target.explicit or options.quiet_non_templates
+        if lenient and not may_be_template(source.text):
             result.skipped = True
             return result
         template = Template.parse(source)
     except NotATemplate as exc:
-        if target.explicit:
+        if target.explicit and not options.quiet_non_templates:
             result.errors.append(FileError(name, exc.message, exc.line, exc.column))
         else:
             result.skipped = True
@@ -149,7 +152,9 @@ def _process(target: Target, options: Options) -> FileResult:
                     checked = run_rules(template, rules)
                     result.changed = False
                     result.fixed = []
-    result.diagnostics = [Diagnostic.of(f, final, name) for f in checked.findings]
+    result.diagnostics = [
+        Diagnostic.of(f, final, name, options.with_edits) for f in checked.findings
+    ]
     result.errors.extend(
         FileError(name, f"internal error in rule {e.rule_id}: {e.message}")
         for e in checked.rule_errors

@@ -72,6 +72,12 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Use this configuration file instead of searching for one.",
         ),
         click.option(
+            "--quiet-non-templates",
+            is_flag=True,
+            help="Skip files that are not CloudFormation templates silently, even when named "
+            "explicitly (for pre-commit hooks).",
+        ),
+        click.option(
             "--format",
             "output_format",
             type=click.Choice(sorted(FORMATS)),
@@ -93,6 +99,7 @@ def _run(
     rules_dir: tuple[Path, ...],
     config_file: Path | None,
     output_format: str,
+    quiet_non_templates: bool = False,
     unsafe_fixes: bool = False,
 ) -> None:
     if not paths:
@@ -103,6 +110,7 @@ def _run(
         fix=mode in ("fix", "diff"),
         unsafe_fixes=unsafe_fixes,
         diff=mode == "diff",
+        quiet_non_templates=quiet_non_templates,
     )
     results: list[FileResult] = []
     extra: list[FileError] = []

@@ -14,7 +14,7 @@ from cfnfix.source import Source
 from cfnfix.template import Template
 from cfnfix.writer import RenderedFix, Writer, apply_edits
 
-MAX_ITERATIONS = 10
+MAX_ITERATIONS = 16
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _reparse(template: Template, text: str) -> Template:
     return Template.parse(new_source)
 
 
-def _apply(
+def apply_batch(
     template: Template, batch: Sequence[tuple[Finding, RenderedFix]]
 ) -> tuple[Template | None, str]:
     """Apply a batch; return the new template if it holds exactly the intended data."""
@@ -89,7 +89,10 @@ def _apply(
 def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
     """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies."""
     outcome = FixOutcome(template, run_rules(template, rules))
+    # Applied fixes and fixes whose result failed verification are never tried again.
+    # A fix the writer refused is retried after other fixes changed the template.
     done: set[tuple[str, str, str]] = set()
+    refused: dict[tuple[str, str, str], RefusedFix] = {}
     for _ in range(MAX_ITERATIONS):
         current = outcome.template
         candidates = [
@@ -106,30 +109,29 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
             try:
                 rendered = writer.render(list(finding.fix.changes))
             except FixError as exc:
-                outcome.refused.append(RefusedFix(finding, str(exc)))
-                done.add(_fix_key(finding))
+                refused[_fix_key(finding)] = RefusedFix(finding, str(exc))
                 continue
             if not any(rendered.conflicts_with(other) for _, other in batch):
                 batch.append((finding, rendered))
         if not batch:
             break
-        new, _ = _apply(current, batch)
+        new, _ = apply_batch(current, batch)
         if new is None:
             # Find the culprits: keep each fix that is sound on its own.
             good = []
             for item in batch:
-                alone, why = _apply(current, [item])
+                alone, why = apply_batch(current, [item])
                 if alone is None:
-                    outcome.refused.append(RefusedFix(item[0], why))
+                    refused[_fix_key(item[0])] = RefusedFix(item[0], why)
                     done.add(_fix_key(item[0]))
                 else:
                     good.append(item)
             if not good:
                 continue
-            new, _ = _apply(current, good)
+            new, _ = apply_batch(current, good)
             if new is None:
                 good = good[:1]
-                new, _ = _apply(current, good)
+                new, _ = apply_batch(current, good)
             if new is None:  # pragma: no cover - a single fix verified a moment ago
                 break
             batch = good
@@ -137,6 +139,9 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
             line = current.location(finding.path).line
             outcome.applied.append(AppliedFix(finding, line))
             done.add(_fix_key(finding))
+            refused.pop(_fix_key(finding), None)
         outcome.template = new
         outcome.result = run_rules(new, rules)
+    remaining = {_fix_key(f) for f in outcome.result.findings if f.fix is not None}
+    outcome.refused = [r for key, r in refused.items() if key in remaining]
     return outcome

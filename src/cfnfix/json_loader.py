@@ -62,6 +62,8 @@ class _Parser:
             node.end = pos + 1
             return node, pos + 1
         while True:
+            if pos >= len(text):
+                raise self.fail("unexpected end of file", pos)
             if not text.startswith('"', pos):
                 raise self.fail("expected a quoted key", pos)
             key, key_end = self.value(pos, depth + 1)
@@ -82,7 +84,9 @@ class _Parser:
                 node.end = pos + 1
                 return node, pos + 1
             else:
-                raise self.fail("expected ',' or '}'", pos)
+                raise self.fail(
+                    "expected ',' or '}'" if pos < len(text) else "unexpected end of file", pos
+                )
 
     def array(self, start: int, depth: int) -> tuple[SeqNode, int]:
         text = self.text
@@ -102,7 +106,9 @@ class _Parser:
                 node.end = pos + 1
                 return node, pos + 1
             else:
-                raise self.fail("expected ',' or ']'", pos)
+                raise self.fail(
+                    "expected ',' or ']'" if pos < len(text) else "unexpected end of file", pos
+                )
 
 
 def load_json(text: str) -> Any:

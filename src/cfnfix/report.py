@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cfnfix.errors import CfnfixError
 from cfnfix.rule import Finding
 from cfnfix.template import Template
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One text edit of a fix, in 1-based lines and columns (columns count characters)."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    content: str
 
 
 @dataclass(frozen=True)
@@ -24,9 +36,13 @@ class Diagnostic:
     path: tuple[str | int, ...]
     message: str
     fix: dict[str, str] | None
+    # The fix as text edits (for SARIF and editors); empty when it cannot be rendered.
+    replacements: tuple[Replacement, ...] = ()
 
     @classmethod
-    def of(cls, finding: Finding, template: Template, file: str) -> Diagnostic:
+    def of(
+        cls, finding: Finding, template: Template, file: str, with_edits: bool = False
+    ) -> Diagnostic:
         location = template.location(finding.path)
         fix = None
         if finding.fix is not None:
@@ -50,6 +66,7 @@ class Diagnostic:
             path=finding.path,
             message=finding.message,
             fix=fix,
+            replacements=_replacements(finding, template) if with_edits else (),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +85,23 @@ class Diagnostic:
             "message": self.message,
             "fix": self.fix,
         }
+
+
+def _replacements(finding: Finding, template: Template) -> tuple[Replacement, ...]:
+    if finding.fix is None:
+        return ()
+    from cfnfix.writer import Writer
+
+    try:
+        rendered = Writer(template).render(list(finding.fix.changes))
+    except CfnfixError:
+        return ()
+    result = []
+    for edit in rendered.edits:
+        start_line, start_column = template.line_col(edit.start)
+        end_line, end_column = template.line_col(edit.end)
+        result.append(Replacement(start_line, start_column, end_line, end_column, edit.replacement))
+    return tuple(result)
 
 
 @dataclass(frozen=True)

@@ -334,10 +334,13 @@ def check_template_shape(root: Any) -> None:
     if not isinstance(root, MapNode):
         kind = "a list" if isinstance(root, list) else "a scalar"
         raise NotATemplate(f"not a CloudFormation template (the document is {kind})")
-    if "Resources" not in root and "AWSTemplateFormatVersion" not in root:
+    declared = "AWSTemplateFormatVersion" in root or "Transform" in root
+    if "Resources" not in root and not declared:
         raise NotATemplate("not a CloudFormation template (no Resources section)")
     resources = root.get("Resources")
     if "Resources" in root and not isinstance(resources, dict):
+        if not declared:
+            raise NotATemplate("not a CloudFormation template (Resources is not a mapping)")
         if resources is None:
             raise LoadError("the Resources section is empty")
         raise LoadError("the Resources section must be a mapping")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cfnfix.fixer import FixOutcome, fix_template
-from cfnfix.rule import Finding, Rule
+from cfnfix.changes import Change
+from cfnfix.errors import FixError
+from cfnfix.fixer import FixOutcome, apply_batch, fix_template
+from cfnfix.rule import Finding, Fix, Rule
 from cfnfix.settings import Settings
 from cfnfix.source import Source
 from cfnfix.template import Template
+from cfnfix.writer import Writer
 
 
 def parse(text: str, name: str = "template.yaml") -> Template:
@@ -31,6 +34,27 @@ def check(text: str, rules: Iterable[Rule], name: str = "template.yaml") -> list
     for rule in rules:
         findings.extend(rule.check(template))
     return findings
+
+
+def apply_changes(text: str, changes: Sequence[Change], name: str = "template.yaml") -> str:
+    """Render ``changes`` with the shared writer and verify the result, as ``fix`` does.
+
+    Raises :class:`FixError` when the writer refuses or the result is not as intended.
+    """
+    template = parse(text, name)
+    rendered = Writer(template).render(list(changes))
+    fake = Finding(_ChangeOnly(), (), "", fix=Fix.safe("apply", *changes))
+    new, reason = apply_batch(template, [(fake, rendered)])
+    if new is None:
+        raise FixError(reason)
+    return new.text
+
+
+class _ChangeOnly(Rule):
+    id = "XX000"
+    name = "apply-changes"
+    family = "testing"
+    summary = what = why = "Applies changes given by a test."
 
 
 def fix(

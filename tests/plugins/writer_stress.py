@@ -35,13 +35,17 @@ class StressInsertEverywhere(Rule):
                     set_attribute(resource.logical_id, "Metadata", {"stressed": "yes"})
                     if "Metadata" not in resource.node
                     else SetKey((*resource.path, "Metadata"), "stressed", "yes"),
-                    set_property(resource.logical_id, "ZzNested", {
-                        "List": [{"Key": "a", "Value": "true"}, "yes", 12, "0123"],
-                        "Ref": Ref("AWS::Region"),
-                        "Sub": Sub("arn:${AWS::Partition}:s3:::x"),
-                        "Quote": "it's: # tricky",
-                        "Empty": {},
-                    }),
+                    set_property(
+                        resource.logical_id,
+                        "ZzNested",
+                        {
+                            "List": [{"Key": "a", "Value": "true"}, "yes", 12, "0123"],
+                            "Ref": Ref("AWS::Region"),
+                            "Sub": Sub("arn:${AWS::Partition}:s3:::x"),
+                            "Quote": "it's: # tricky",
+                            "Empty": {},
+                        },
+                    ),
                 ),
             )
 
@@ -65,6 +69,10 @@ class StressAppendEverywhere(Rule):
                     parent = parent[key]
             except (KeyError, IndexError, TypeError):
                 continue
-            if isinstance(parent, MapNode) and (parent.short_tag or len(parent) == 1 and str(path[-1]).startswith(("Fn::", "Ref"))):
+            if isinstance(parent, MapNode) and (
+                parent.short_tag or (len(parent) == 1 and str(path[-1]).startswith(("Fn::", "Ref")))
+            ):
                 continue
-            yield self.finding(path, "no stress item", fix=Fix.safe("append", AppendItem(path, "zz-stress")))
+            yield self.finding(
+                path, "no stress item", fix=Fix.safe("append", AppendItem(path, "zz-stress"))
+            )

@@ -131,14 +131,17 @@ class Planner:
                 key = missing[0]
                 if not isinstance(node, MapNode) or not isinstance(key, str):
                     raise FixError(f"cannot create {key!r}: its parent is not a mapping")
-                self._create(change.path[:depth], key, _nest(missing[1:], leaf))
+                before = change.before if isinstance(change, SetKey) else None
+                self._create(change.path[:depth], key, _nest(missing[1:], leaf), before)
                 return
             if node is None:  # `Properties:` with nothing under it
                 op = Op("replace", change.path, value=leaf)
                 self.ops.append(op)
                 self.pending[change.path] = op
             elif isinstance(change, SetKey):
-                if not isinstance(node, MapNode) or node.short_tag or function_of(node):
+                if isinstance(node, MapNode) and (node.short_tag or function_of(node)):
+                    raise FixError("the change is inside an intrinsic function")
+                if not isinstance(node, MapNode):
                     raise FixError(f"cannot set {change.key!r}: the target is not a mapping")
                 if change.key in node:
                     self._replace((*change.path, change.key), change.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -14,6 +15,11 @@ _resolver = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_SPECIAL = set(",[]{}")
+# Numbers under YAML 1.2 that YAML 1.1 reads as strings (`1e3`, `0o17`): quoted, so that
+# every tool reads the value as the string CloudFormation sees.
+_YAML12_NUMBER = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
 # Rendered in long form even in short-form files (`!Condition` trips some tools up).
 _LONG_ONLY = {"Condition"}
 
@@ -22,6 +28,8 @@ def _plain_ok(text: str, flow: bool) -> bool:
     if not text or text != text.strip() or text[0] in _INDICATORS:
         return False
     if _resolver.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG:  # type: ignore[no-untyped-call]
+        return False
+    if _YAML12_NUMBER.fullmatch(text):
         return False
     if ": " in text or " #" in text or text.endswith(":") or "\t" in text:
         return False
