@@ -3,7 +3,8 @@
 Each case has ``fail_str`` (must trigger the rule) with an optional ``fix_str`` (the
 exact text ``cfnfix fix`` must produce), or ``pass_str`` (must not trigger it). Optional:
 ``options`` (the rule's options), ``unsafe`` (also apply unsafe fixes), ``filename``
-(``template.json`` for JSON cases), ``required_tags``.
+(``template.json`` for JSON cases), ``required_tags``, ``with_rules`` (other rules that
+run too, e.g. for suppression rules; only the rule under test's findings are asserted).
 """
 
 from __future__ import annotations
@@ -40,21 +41,26 @@ def test_every_rule_has_cases() -> None:
 def test_case(rule_id: str, case: dict[str, Any]) -> None:
     rule_class = builtin_rules()[rule_id]
     settings = Settings(case["required_tags"]) if "required_tags" in case else None
-    [rule] = make_rules([rule_class], {rule_id: case.get("options", {})}, settings)
+    others = [builtin_rules()[i] for i in case.get("with_rules", [])]
+    rules = make_rules([rule_class, *others], {rule_id: case.get("options", {})}, settings)
     name = case.get("filename", "template.yaml")
+
+    def own(text: str) -> list[Any]:
+        return [f for f in check(text, rules, name) if f.rule.id == rule_id]
+
     if "pass_str" in case:
-        findings = check(case["pass_str"], [rule], name)
+        findings = own(case["pass_str"])
         assert not findings, [f.message for f in findings]
         return
-    findings = check(case["fail_str"], [rule], name)
+    findings = own(case["fail_str"])
     assert findings, "fail_str must trigger the rule"
     if "count" in case:
         assert len(findings) == case["count"], [f.message for f in findings]
     if "fix_str" in case:
-        outcome = fix(case["fail_str"], [rule], case.get("unsafe", False), name)
+        outcome = fix(case["fail_str"], rules, case.get("unsafe", False), name)
         assert not outcome.refused, [r.reason for r in outcome.refused]
         assert outcome.template.text == case["fix_str"]
-        again = fix(outcome.template.text, [rule], case.get("unsafe", False), name)
+        again = fix(outcome.template.text, rules, case.get("unsafe", False), name)
         assert not again.applied, "a second fix must change nothing"
 
 

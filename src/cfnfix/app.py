@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from cfnfix import validate
 from cfnfix.config import Config, find_config, parse_config
 from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
 from cfnfix.files import Target, excluded, may_be_template
-from cfnfix.fixer import fix_template
+from cfnfix.fixer import FixOutcome, fix_template
 from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
 from cfnfix.source import read_source, write_atomic
@@ -30,6 +31,7 @@ class Options:
     diff: bool = False
     with_edits: bool = False  # render each finding's fix as text edits (SARIF needs them)
     quiet_non_templates: bool = False  # skip non-templates silently even when named
+    validate: bool = False  # refuse fixes that introduce cfn-lint errors
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,42 @@ def config_for(path: Path, options: Options) -> Config:
 @cache
 def rules_for(config: Config, overrides: Overrides) -> tuple[Rule, ...]:
     return tuple(instantiate(config, overrides))
+
+
+def validated_fix(
+    template: Template, rules: tuple[Rule, ...], unsafe: bool, outcome: FixOutcome
+) -> tuple[FixOutcome, list[str]]:
+    """Drop the fixes of every rule whose fixes introduce a cfn-lint error."""
+    refusals: list[str] = []
+    excluded: set[str] = set()
+    while outcome.changed:
+        errors = validate.new_errors(template.text, outcome.template.text)
+        if not errors:
+            break
+        applied = sorted({a.finding.rule.id for a in outcome.applied})
+        culprits = []
+        for rule_id in applied:
+            alone = fix_template(template, [r for r in rules if r.id == rule_id], unsafe)
+            own = validate.new_errors(template.text, alone.template.text)
+            if own:
+                culprits.append(rule_id)
+                first = own[0]
+                refusals.append(
+                    f"{rule_id}: fixes not written: they would introduce cfn-lint "
+                    f"{first.rule} ({first.message})"
+                )
+        if not culprits:  # only the combination fails: keep none of them
+            culprits = applied
+            first = errors[0]
+            refusals.append(
+                f"{', '.join(applied)}: fixes not written: together they would introduce "
+                f"cfn-lint {first.rule} ({first.message})"
+            )
+        excluded.update(culprits)
+        outcome = fix_template(template, [r for r in rules if r.id not in excluded], unsafe)
+    if excluded:  # report the excluded rules' findings too
+        outcome.result = run_rules(outcome.template, rules)
+    return outcome, refusals
 
 
 def process(target: Target, options: Options) -> FileResult:
@@ -122,16 +160,19 @@ def _process(target: Target, options: Options) -> FileResult:
         final = template
     else:
         outcome = fix_template(template, rules, options.unsafe_fixes)
+        if options.validate and outcome.changed and validate.available():
+            outcome, refusals = validated_fix(template, rules, options.unsafe_fixes, outcome)
+            result.refused.extend(refusals)
         checked, final = outcome.result, outcome.template
         result.fixed = [
             FixRecord(a.finding.rule.id, a.line, a.finding.resource, a.finding.fix.description)
             for a in outcome.applied
             if a.finding.fix is not None
         ]
-        result.refused = [
+        result.refused.extend(
             f"{r.finding.rule.id} {r.finding.resource or ''}: fix refused: {r.reason}"
             for r in outcome.refused
-        ]
+        )
         if outcome.changed:
             result.changed = True
             if options.diff:

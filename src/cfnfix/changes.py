@@ -60,7 +60,16 @@ class RemoveItem:
     index: int
 
 
-Change = SetKey | ReplaceValue | AppendItem | RemoveKey | RemoveItem
+@dataclass(frozen=True)
+class RemoveComment:
+    """Remove the comment that starts at ``column`` (1-based) of ``line``; the whole line
+    when nothing else is on it. Comments are no data: the template's data is unchanged."""
+
+    line: int
+    column: int
+
+
+Change = SetKey | ReplaceValue | AppendItem | RemoveKey | RemoveItem | RemoveComment
 
 
 # Helpers for the changes rules make most.
@@ -143,6 +152,8 @@ def apply_change(data: Any, change: Change) -> None:
         if not isinstance(target, dict) or change.key not in target:
             raise ChangeError(f"no key {change.key!r} to remove")
         del target[change.key]
+    elif isinstance(change, RemoveComment):
+        return
     else:
         target = _container(data, change.path, None)
         if not isinstance(target, list) or not -len(target) <= change.index < len(target):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnfix import registry
+from cfnfix import registry, suppressions
 from cfnfix.config import Config, validate_rule_options
 from cfnfix.errors import ConfigError
 from cfnfix.rule import Finding, Rule, Severity
@@ -59,12 +59,20 @@ def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
     return [rule(options.get(rule.id), settings) for rule in chosen]
 
 
-def run_rules(template: Template, rules: Iterable[Rule]) -> CheckResult:
+def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
+    """Every rule's findings, less the suppressed ones, plus findings on suppressions."""
     result = CheckResult()
     for rule in rules:
         try:
             result.findings.extend(rule.check(template))
         except Exception as exc:  # a rule bug must not hide the other rules' findings
+            result.rule_errors.append(RuleError(rule.id, f"{type(exc).__name__}: {exc}"))
+    written = suppressions.collect(template)
+    result.findings = suppressions.apply(template, result.findings, written)
+    for rule in rules:
+        try:
+            result.findings.extend(rule.review(template, written, rules))
+        except Exception as exc:
             result.rule_errors.append(RuleError(rule.id, f"{type(exc).__name__}: {exc}"))
     result.findings.sort(key=lambda f: sort_key(template, f))
     return result

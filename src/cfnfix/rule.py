@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cfnfix.changes import Change
 from cfnfix.nodes import Path
 from cfnfix.settings import Settings
 from cfnfix.template import Template
+
+if TYPE_CHECKING:
+    from cfnfix.suppressions import Suppression
 
 
 class Severity(enum.Enum):
@@ -109,6 +112,12 @@ class Rule:
 
     def check(self, template: Template) -> Iterator[Finding]:
         raise NotImplementedError
+
+    def review(
+        self, template: Template, suppressions: list[Suppression], rules: Sequence[Rule]
+    ) -> Iterator[Finding]:
+        """Findings about the suppressions themselves, after every rule ran (optional)."""
+        return iter(())
 
     def finding(
         self,

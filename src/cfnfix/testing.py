@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cfnfix.changes import Change
+from cfnfix.engine import run_rules
 from cfnfix.errors import FixError
 from cfnfix.fixer import FixOutcome, apply_batch, fix_template
 from cfnfix.rule import Finding, Fix, Rule
@@ -29,11 +30,13 @@ def make_rules(
 
 
 def check(text: str, rules: Iterable[Rule], name: str = "template.yaml") -> list[Finding]:
-    template = parse(text, name)
-    findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(rule.check(template))
-    return findings
+    """Findings as ``cfnfix check`` reports them (suppressions applied); a rule that
+    crashes fails loudly here instead of becoming a file error."""
+    result = run_rules(parse(text, name), list(rules))
+    if result.rule_errors:
+        error = result.rule_errors[0]
+        raise AssertionError(f"rule {error.rule_id} crashed: {error.message}")
+    return result.findings
 
 
 def apply_changes(text: str, changes: Sequence[Change], name: str = "template.yaml") -> str:

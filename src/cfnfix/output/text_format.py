@@ -66,6 +66,24 @@ def summary_line(run: RunSummary) -> str:
     return " ".join(parts)
 
 
+def statistics_table(run: RunSummary) -> str:
+    """Findings per rule, most frequent first (``--statistics``)."""
+    counts: dict[tuple[str, str], int] = {}
+    fixable: dict[str, bool] = {}
+    for d in run.diagnostics:
+        counts[(d.rule, d.name)] = counts.get((d.rule, d.name), 0) + 1
+        fixable[d.rule] = fixable.get(d.rule, False) or bool(d.fix)
+    if not counts:
+        return ""
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
+    width = max(len(str(n)) for n in counts.values())
+    lines = [
+        f"{n:>{width}}  {rule}  {'[*]' if fixable[rule] else '   '}  {name}"
+        for (rule, name), n in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def render_text(run: RunSummary, color: bool = False) -> str:
     lines = []
     for result in run.results:

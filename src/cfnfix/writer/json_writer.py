@@ -49,6 +49,8 @@ class JsonWriter:
 
     def render(self, op: Op) -> list[TextEdit]:
         node = get_path(self.root, op.path)
+        if op.kind == "comment":
+            raise FixError("JSON has no comments")
         if op.kind == "insert":
             assert isinstance(node, MapNode) and isinstance(op.key, str)
             return [self.insert(node, op.key, op.value, op.before)]

@@ -15,6 +15,7 @@ from cfnfix.changes import (
     AppendItem,
     Change,
     ChangeError,
+    RemoveComment,
     RemoveItem,
     RemoveKey,
     ReplaceValue,
@@ -30,7 +31,7 @@ from cfnfix.nodes import MapNode, Path, SeqNode
 class Op:
     """One edit to make at an existing node."""
 
-    kind: str  # "insert" | "replace" | "append" | "remove_key" | "remove_item"
+    kind: str  # "insert" | "replace" | "append" | "remove_key" | "remove_item" | "comment"
     path: Path  # the container (insert, append, remove_*) or the node (replace)
     key: str | int | None = None
     value: Any = None
@@ -44,6 +45,8 @@ class Op:
             return (*self.path, self.key)
         if self.kind == "append":
             return (*self.path, "+")
+        if self.kind == "comment":
+            return ("#", self.key or 0)
         return self.path
 
 
@@ -68,6 +71,9 @@ class Planner:
     pending: dict[Path, Op] = field(default_factory=dict)
 
     def add(self, change: Change) -> None:
+        if isinstance(change, RemoveComment):
+            self.ops.append(Op("comment", (), change.line, change.column))
+            return
         try:
             self._add(change)
         except ChangeError as exc:
@@ -97,7 +103,9 @@ class Planner:
             raise FixError("the change is inside an anchored or merged node (YAML alias)")
         return node, len(path), None
 
-    def _edit_pending(self, op: Op, at: int, change: Change) -> None:
+    def _edit_pending(
+        self, op: Op, at: int, change: SetKey | AppendItem | ReplaceValue | RemoveKey | RemoveItem
+    ) -> None:
         """Apply ``change`` inside the value ``op`` creates (``op`` owns ``path[:at+1]``)."""
         owned = op.claim if op.kind != "append" else op.path
         relative = change.path[len(owned) :]
@@ -118,7 +126,7 @@ class Planner:
         self.ops.append(op)
         self.pending[(*container, key)] = op
 
-    def _add(self, change: Change) -> None:
+    def _add(self, change: SetKey | AppendItem | ReplaceValue | RemoveKey | RemoveItem) -> None:
         if isinstance(change, (SetKey, AppendItem)):
             node, depth, owner = self._walk(change.path)
             if owner is not None:

@@ -118,6 +118,9 @@ class YamlWriter:
             return self.append(op.path, op.value)
         if op.kind == "replace":
             return [self.replace(op.path, op.value)]
+        if op.kind == "comment":
+            assert isinstance(op.key, int) and isinstance(op.value, int)
+            return [self.remove_comment(op.key, op.value)]
         if op.kind == "remove_key":
             assert isinstance(op.key, str)
             return [self.remove_key(op.path, op.key)]
@@ -244,6 +247,22 @@ class YamlWriter:
             column = self.column(span[0])
             return TextEdit(span[0], end, emit.map_body(value, column, self.style, self.nl))
         return TextEdit(span[0], end, str(emit.inline(value, self.style, True)))
+
+    def remove_comment(self, line: int, column: int) -> TextEdit:
+        starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+        if not 1 <= line <= len(starts):
+            raise FixError(f"no line {line}")
+        start = starts[line - 1]
+        end = self.line_end(start)
+        hash_at = start + column - 1
+        if self.text[hash_at : hash_at + 1] != "#":
+            raise FixError(f"no comment at line {line}, column {column}")
+        if not self.text[start:hash_at].strip():  # the comment is the whole line
+            return TextEdit(start, self.after_line(start), "")
+        before = hash_at
+        while before > start and self.text[before - 1] in " \t":
+            before -= 1
+        return TextEdit(before, end, "")
 
     def remove_key(self, path: Path, key: str) -> TextEdit:
         mapping = self.node(path)

@@ -1,0 +1,1 @@
+"""Rule family `suppression`: findings about the suppressions themselves."""
