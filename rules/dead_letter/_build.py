@@ -23,7 +23,6 @@ from ._refs import (
     queue_fifo,
     referenced_ids,
     resources_referenced,
-    sam_events,
 )
 
 SEND = "sqs:SendMessage"
@@ -36,22 +35,6 @@ class Plan:
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def sam_reserved_names(template: Template) -> set[str]:
-    """Logical ids SAM will generate (function roles, event rules, invoke configs...)."""
-    names: set[str] = set()
-    if not template.is_sam:
-        return names
-    for resource in template.resources.values():
-        if not resource.is_sam:
-            continue
-        rid = resource.logical_id
-        names.update({f"{rid}Role", f"{rid}EventInvokeConfig", f"{rid}Url", f"{rid}Alias"})
-        for event, _, _ in sam_events(resource):
-            names.update({f"{rid}{event}", f"{rid}{event}Permission", f"{rid}{event}Queue"})
-            names.update({f"{rid}{event}QueuePolicy", f"{rid}{event}Role"})
-    return names
 
 
 def _candidates(base: str) -> Iterable[str]:
@@ -78,7 +61,7 @@ def dead_letter_queue(
     new queue is born compliant: SSE-SQS encryption, 14 days retention (the maximum, so
     it is never shorter than its source's), the required tags and Retain policies.
     """
-    taken = taken_names(template) | sam_reserved_names(template)
+    taken = taken_names(template)
     want_fifo = as_bool(fifo) if fifo is not None else False
     for name in _candidates(base):
         existing = template.resources.get(name)
@@ -104,7 +87,7 @@ def dead_letter_queue(
 def free_name(template: Template, base: str, plan: Plan) -> str:
     """``base`` or ``base2``... not used by the template, SAM or ``plan``'s new resources."""
     planned = {c.key for c in plan.changes if isinstance(c, SetKey) and c.path == ("Resources",)}
-    taken = taken_names(template) | sam_reserved_names(template) | planned
+    taken = taken_names(template) | planned
     for name in _candidates(base):
         if name not in taken:
             return name

@@ -23,9 +23,30 @@ def logical_name(*parts: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Generated"
 
 
-def taken_names(template: Template) -> set[str]:
-    """Every name used in the shared namespace of parameters, resources, conditions..."""
+def sam_generated_names(template: Template) -> set[str]:
+    """Logical ids the SAM transform will generate (a function's role, its event rules,
+    permissions and queues, invoke configuration, URL, alias...)."""
     names: set[str] = set()
+    if not template.is_sam:
+        return names
+    for resource in template.resources.values():
+        if not resource.is_sam:
+            continue
+        rid = resource.logical_id
+        names.update(f"{rid}{suffix}" for suffix in ("Role", "EventInvokeConfig", "Url", "Alias"))
+        events = resource.properties.get("Events")
+        for event in events if isinstance(events, dict) else ():
+            names.update(
+                f"{rid}{event}{suffix}"
+                for suffix in ("", "Permission", "Queue", "QueuePolicy", "Role")
+            )
+    return names
+
+
+def taken_names(template: Template) -> set[str]:
+    """Every name used in the shared namespace of parameters, resources, conditions...,
+    and the names SAM will generate."""
+    names: set[str] = sam_generated_names(template)
     for section in ("Parameters", "Resources", "Conditions", "Mappings", "Outputs", "Rules"):
         names.update(template.section(section))
     return names

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import io
-import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACK_DIR = REPO_ROOT / "reference_stack"
-HANDLER_DIR = STACK_DIR / "handler"
-TEMPLATE = STACK_DIR / "template.yaml"
-FIXTURES = REPO_ROOT / "fixtures" / "seed"
+# Importable under any --import-mode (prepend mode adds this directory anyway).
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
-if str(HANDLER_DIR) not in sys.path:
-    sys.path.insert(0, str(HANDLER_DIR))
-
-REGION = "us-east-1"
-UPLOAD_BUCKET = "imgproc-uploads-123456789012-us-east-1"
-THUMBNAIL_BUCKET = "imgproc-thumbnails-test"
-TABLE = "imgproc-metadata-test"
-QUEUE = "imgproc-failures-test"
+from refstack_support import (
+    QUEUE,
+    REGION,
+    TABLE,
+    THUMBNAIL_BUCKET,
+    UPLOAD_BUCKET,
+    Env,
+    LambdaContext,
+    encode,
+    fast_default_session,
+    s3_event,
+    two_tone,
+)
 
 
 @pytest.fixture
@@ -46,43 +45,6 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
-@dataclass
-class Env:
-    """Clients and names of the moto-backed resources the handler talks to."""
-
-    s3: Any
-    dynamodb: Any
-    sqs: Any
-    queue_url: str
-
-    def item(self, key: str) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=TABLE, Key={"objectKey": {"S": key}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        if item is None:
-            return None
-        return {name: next(iter(value.values())) for name, value in item.items()}
-
-    def failure_messages(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while True:
-            response = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            )
-            batch = response.get("Messages", [])
-            if not batch:
-                return messages
-            for message in batch:
-                messages.append(json.loads(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-
-    def thumbnail(self, key: str) -> bytes:
-        return bytes(self.s3.get_object(Bucket=THUMBNAIL_BUCKET, Key=key)["Body"].read())
-
-
 @pytest.fixture
 def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     """moto-backed buckets, table and queue, with the handler's environment pointing at them."""
@@ -91,6 +53,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]
     from thumbnailer import aws as handler_aws
 
     with mock_aws():
+        fast_default_session()
         handler_aws.reset_clients()
         s3 = boto3.client("s3", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -125,43 +88,6 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]
         handler_aws.reset_clients()
 
 
-def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
-    """The documented S3 ObjectCreated:Put notification (event version 2.1), key URL-encoded."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": REGION,
-                "eventTime": "2025-01-01T12:00:00.000Z",
-                "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "198.51.100.7"},
-                "responseElements": {
-                    "x-amz-request-id": "C3D13FE58DE4C810",
-                    "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
-                },
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "ImageUploadJpg",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": {
-                        "key": quote_plus(key, safe="/"),
-                        "size": size,
-                        "eTag": etag,
-                        "versionId": "096fKKXTRTtl3on89fVO.nfljtsv6qko",
-                        "sequencer": "0055AED6DCD90281E5",
-                    },
-                },
-            }
-        ]
-    }
-
-
 @pytest.fixture
 def upload(aws: Env) -> Callable[[str, bytes], dict[str, Any]]:
     """Put ``body`` at ``key`` in the upload bucket; return the matching S3 event."""
@@ -173,38 +99,9 @@ def upload(aws: Env) -> Callable[[str, bytes], dict[str, Any]]:
     return _upload
 
 
-class LambdaContext:
-    """The attributes of the Lambda context object the handler reads."""
-
-    aws_request_id = "8f507cfc-xmpl-4697-b07a-ac58fc914c95"
-    function_name = "imgproc-test-function"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 @pytest.fixture
 def context() -> LambdaContext:
     return LambdaContext()
-
-
-# --- generated images ---------------------------------------------------------------------
-
-
-def encode(image: Any, fmt: str, **params: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
-
-
-def two_tone(size: tuple[int, int], mode: str = "RGB") -> Any:
-    """Left half red, right half blue: lets a test see which way the image was turned."""
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    image = Image.new("RGB", size, (0, 0, 255))
-    ImageDraw.Draw(image).rectangle((0, 0, width // 2 - 1, height - 1), fill=(255, 0, 0))
-    return image.convert(mode) if mode != "RGB" else image
 
 
 @pytest.fixture(scope="session")

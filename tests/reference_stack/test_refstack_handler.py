@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import THUMBNAIL_BUCKET, UPLOAD_BUCKET, Env, LambdaContext, s3_event
 from PIL import Image
+from refstack_support import THUMBNAIL_BUCKET, UPLOAD_BUCKET, Env, LambdaContext, s3_event
 from thumbnailer import aws as handler_aws
 from thumbnailer.app import TransientError, handler
 
@@ -132,9 +132,7 @@ def test_unicode_key_with_spaces(
 ) -> None:
     key = "uploads/été photo (1).jpg"
     event = upload(key, images["jpeg"])
-    assert event["Records"][0]["s3"]["object"]["key"] == (
-        "uploads/%C3%A9t%C3%A9+photo+%281%29.jpg"
-    )
+    assert event["Records"][0]["s3"]["object"]["key"] == ("uploads/%C3%A9t%C3%A9+photo+%281%29.jpg")
 
     assert handler(event, context) == {"processed": 1}
 
@@ -263,9 +261,7 @@ def test_record_without_size_uses_head_object(
 
 
 def test_malformed_record_is_rejected(aws: Env, context: LambdaContext) -> None:
-    assert handler({"Records": [{"eventName": "ObjectCreated:Put"}]}, context) == {
-        "rejected": 1
-    }
+    assert handler({"Records": [{"eventName": "ObjectCreated:Put"}]}, context) == {"rejected": 1}
     (message,) = aws.failure_messages()
     assert message["reason"] == "malformed_event"
 
@@ -300,7 +296,7 @@ def test_throttled_download_raises_for_retry(
 
     monkeypatch.setattr(handler_aws.client("s3"), "get_object", throttled)
 
-    with pytest.raises(TransientError, match="uploads/busy.jpg"):
+    with pytest.raises(TransientError, match=r"uploads/busy\.jpg"):
         handler(event, context)
     assert aws.failure_messages() == []  # retried by Lambda, not reported as bad input
     assert aws.item("uploads/busy.jpg")["status"] == "processing"  # type: ignore[index]
@@ -360,6 +356,32 @@ def test_access_denied_raises_with_context(
         handler(event, context)
     assert not isinstance(raised.value, TransientError)
     assert any("uploads/secret.jpg" in note for note in raised.value.__notes__)
+
+
+def test_unexpected_error_raises_with_context(
+    aws: Env,
+    upload: Upload,
+    images: dict[str, bytes],
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import thumbnailer.app
+
+    event = upload("uploads/bug.jpg", images["jpeg"])
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(thumbnailer.app, "make_thumbnail", broken)
+
+    with pytest.raises(RuntimeError, match="boom") as raised:
+        handler(event, context)
+    assert any("s3://" in note and "uploads/bug.jpg" in note for note in raised.value.__notes__)
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    (error,) = [log for log in logs if log.get("level") == "ERROR"]
+    assert error["exceptionType"] == "RuntimeError" and error["key"] == "uploads/bug.jpg"
+    assert aws.failure_messages() == []  # not bad input: Lambda retries, then OnFailure
 
 
 def test_retry_after_transient_failure_completes(

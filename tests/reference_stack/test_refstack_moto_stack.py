@@ -1,0 +1,185 @@
+"""Create the reference stack in moto's CloudFormation and drive the handler through it.
+
+moto (5.2) creates buckets, table, queue, key, log group, role, policy, function, permission,
+topic and dashboard; it silently skips AWS::Lambda::EventInvokeConfig, bucket/queue/topic
+policies, SNS subscriptions, CloudWatch alarms and budgets, ignores bucket notifications,
+and never runs the function (no docker). Those parts are covered by the static template
+tests; here we check what moto can check, then run the handler against the stack's own
+resources with the environment the template gives the function.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cfn_flip import dump_json, load_yaml
+from refstack_support import REGION, TEMPLATE, LambdaContext, fast_default_session, s3_event
+
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
+
+STACK = "imgproc-test"
+ARTIFACT_BUCKET = "imgproc-artifacts-test"
+ARTIFACT_KEY = "image-processor/function.zip"
+
+
+def template_for_moto() -> str:
+    """The template, with one moto bug worked around.
+
+    moto passes AWS::KMS::Key ``Tags`` straight to its KMS API model, which expects
+    ``TagKey``/``TagValue`` (KeyError 'TagKey'); CloudFormation itself takes ``Key``/``Value``.
+    """
+    template = copy.deepcopy(load_yaml(TEMPLATE.read_text()))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::KMS::Key":
+            resource["Properties"]["Tags"] = [
+                {"TagKey": tag["Key"], "TagValue": tag["Value"]}
+                for tag in resource["Properties"]["Tags"]
+            ]
+    return str(dump_json(template))
+
+
+def artifact_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("thumbnailer/__init__.py", "")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    import boto3
+    from moto import mock_aws
+    from thumbnailer import aws as handler_aws
+
+    with mock_aws():
+        fast_default_session()
+        handler_aws.reset_clients()
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET)  # the function's code must exist first
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=artifact_zip())
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=template_for_moto(),
+            Capabilities=["CAPABILITY_IAM"],
+            Parameters=[
+                {"ParameterKey": "ArtifactBucket", "ParameterValue": ARTIFACT_BUCKET},
+                {"ParameterKey": "ArtifactKey", "ParameterValue": ARTIFACT_KEY},
+                {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.com"},
+                {"ParameterKey": "Environment", "ParameterValue": "staging"},
+            ],
+        )
+        description = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+        resources = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+        yield {
+            "status": description["StackStatus"],
+            "outputs": {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]},
+            "resources": {r["LogicalResourceId"]: r for r in resources},
+            "boto3": boto3,
+        }
+        handler_aws.reset_clients()
+
+
+def test_stack_creates_the_resources_moto_supports(stack: dict[str, Any]) -> None:
+    boto3 = stack["boto3"]
+    outputs = stack["outputs"]
+    assert stack["status"] == "CREATE_COMPLETE"
+    assert {
+        "EncryptionKey",
+        "UploadBucket",
+        "ThumbnailBucket",
+        "MetadataTable",
+        "FailureQueue",
+        "FunctionLogGroup",
+        "FunctionRole",
+        "FunctionPolicy",
+        "ProcessorFunction",
+        "ProcessorInvokePermission",
+        "AlarmTopic",
+        "Dashboard",
+    } <= set(stack["resources"])
+
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    assert outputs["UploadBucketName"] == f"imgproc-uploads-{account}-{REGION}"
+    bucket_names = {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+    assert {outputs["UploadBucketName"], outputs["ThumbnailBucketName"]} <= bucket_names
+
+    table = boto3.client("dynamodb").describe_table(TableName=outputs["MetadataTableName"])
+    assert table["Table"]["KeySchema"] == [{"AttributeName": "objectKey", "KeyType": "HASH"}]
+
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["MessageRetentionPeriod"] == "1209600"
+
+    function = boto3.client("lambda").get_function(FunctionName=outputs["FunctionArn"])
+    config = function["Configuration"]
+    assert config["Runtime"] == "python3.12"
+    assert config["Handler"] == "thumbnailer.app.handler"
+    assert config["Timeout"] == 30
+
+    # moto keeps tags for these (not for the function): the stack's tags arrive intact.
+    bucket_tags = boto3.client("s3").get_bucket_tagging(Bucket=outputs["UploadBucketName"])
+    queue_tags = boto3.client("sqs").list_queue_tags(QueueUrl=outputs["FailureQueueUrl"])
+    table_tags = boto3.client("dynamodb").list_tags_of_resource(
+        ResourceArn=table["Table"]["TableArn"]
+    )
+    for tags in (
+        {t["Key"]: t["Value"] for t in bucket_tags["TagSet"]},
+        queue_tags["Tags"],
+        {t["Key"]: t["Value"] for t in table_tags["Tags"]},
+    ):
+        assert tags["iac-rlhf-amazon"] == "true"
+        assert tags["Environment"] == "staging"
+        assert tags["Purpose"]
+
+    topics = boto3.client("sns").list_topics()["Topics"]
+    assert {"TopicArn": outputs["AlarmTopicArn"]} in topics
+    dashboards = boto3.client("cloudwatch").list_dashboards()["DashboardEntries"]
+    assert outputs["DashboardName"] in {d["DashboardName"] for d in dashboards}
+    key_id = outputs["EncryptionKeyArn"].rsplit("/", 1)[-1]
+    assert boto3.client("kms").get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
+
+
+def test_handler_runs_against_the_stack(
+    stack: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    images: dict[str, bytes],
+) -> None:
+    """The function's environment, as the template sets it, works with the handler."""
+    from thumbnailer.app import handler
+
+    boto3 = stack["boto3"]
+    outputs = stack["outputs"]
+    config = boto3.client("lambda").get_function_configuration(FunctionName=outputs["FunctionArn"])
+    for name, value in config["Environment"]["Variables"].items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", config["FunctionName"])
+    s3 = boto3.client("s3")
+    key = "uploads/stack test.png"
+    put = s3.put_object(Bucket=outputs["UploadBucketName"], Key=key, Body=images["transparent_png"])
+    event = s3_event(
+        outputs["UploadBucketName"], key, len(images["transparent_png"]), put["ETag"].strip('"')
+    )
+
+    assert handler(event, LambdaContext()) == {"processed": 1}
+
+    thumbnail = s3.get_object(
+        Bucket=outputs["ThumbnailBucketName"], Key="thumbnails/256/stack test.png.webp"
+    )
+    assert thumbnail["ContentType"] == "image/webp"
+    item = boto3.client("dynamodb").get_item(
+        TableName=outputs["MetadataTableName"], Key={"objectKey": {"S": key}}
+    )["Item"]
+    assert item["status"] == {"S": "processed"}
+
+    junk = s3.put_object(Bucket=outputs["UploadBucketName"], Key="uploads/x.gif", Body=b"GIF")
+    event = s3_event(outputs["UploadBucketName"], "uploads/x.gif", 3, junk["ETag"].strip('"'))
+    assert handler(event, LambdaContext()) == {"rejected": 1}
+    messages = boto3.client("sqs").receive_message(QueueUrl=outputs["FailureQueueUrl"])
+    assert len(messages["Messages"]) == 1
