@@ -70,6 +70,8 @@ def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
     short = _short_form(value, style)
     if short is not None:
         tag, arg = short
+        if not flow and _holds_mapping(arg):
+            return None  # `!If` over whole mappings reads better in block style
         if tag == "!GetAtt" and isinstance(arg, list) and [type(a) for a in arg] == [str, str]:
             return f"{tag} {arg[0]}.{arg[1]}"
         rendered = inline(arg, style, flow=True)
@@ -90,6 +92,12 @@ def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
     return scalar(value, style, flow)
 
 
+def _holds_mapping(arg: Any) -> bool:
+    """Whether an intrinsic's argument has a non-empty plain mapping among its items."""
+    items = arg if isinstance(arg, list) else [arg]
+    return any(isinstance(i, dict) and i and function_of(i) is None for i in items)
+
+
 def entry(key: str, value: Any, column: int, style: YamlStyle, newline: str) -> str:
     """``key: value`` at ``column`` (no leading or trailing newline)."""
     pad = " " * column
@@ -97,6 +105,10 @@ def entry(key: str, value: Any, column: int, style: YamlStyle, newline: str) -> 
     one_line = inline(value, style)
     if one_line is not None:
         return f"{head} {one_line}"
+    short = _short_form(value, style)
+    if short is not None:  # `key: !If` with its arguments in block style below
+        tag, arg = short
+        return f"{head} {tag}" + newline + block(arg, column, style, newline)
     return head + newline + block(value, column, style, newline)
 
 
@@ -121,6 +133,12 @@ def item(value: Any, dash_column: int, style: YamlStyle, newline: str) -> str:
     one_line = inline(value, style)
     if one_line is not None:
         return dash + one_line
+    short = _short_form(value, style)
+    if short is not None:
+        tag, arg = short
+        if isinstance(arg, list):  # `- !If` with its items right under the tag
+            return dash + tag + newline + items(arg, content_column, style, newline)
+        return dash + tag + newline + block(arg, content_column, style, newline)
     if isinstance(value, dict):
         body = newline.join(entry(k, v, content_column, style, newline) for k, v in value.items())
         return dash + body[content_column:]
