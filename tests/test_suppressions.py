@@ -96,3 +96,12 @@ def test_mapping_names_only_existing_rules() -> None:
         for foreign, ours in table.items():
             for rule_id in ours:
                 assert rule_id in available, f"{tool} {foreign} maps to unknown {rule_id}"
+
+
+def test_mapping_is_documented() -> None:
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "suppressions.md").read_text()
+    for tool, table in FOREIGN_IDS.items():
+        for foreign, ours in table.items():
+            assert f"| {tool} | {foreign} |" in doc and f"| {', '.join(ours)} |" in doc, foreign
