@@ -150,6 +150,7 @@ SNAPSHOT_TYPES: frozenset[str] = frozenset(
 SAM_TYPES: dict[str, dict[str, Any]] = {
     "AWS::Serverless::Api": {"taggable": True, "tag_shape": "map"},
     "AWS::Serverless::Application": {"taggable": True, "tag_shape": "map"},
+    "AWS::Serverless::CapacityProvider": {"taggable": True, "tag_shape": "map"},
     "AWS::Serverless::Connector": {"taggable": False},
     "AWS::Serverless::Function": {"taggable": True, "tag_shape": "map"},
     "AWS::Serverless::GraphQLApi": {"taggable": True, "tag_shape": "map"},
@@ -157,6 +158,7 @@ SAM_TYPES: dict[str, dict[str, Any]] = {
     "AWS::Serverless::LayerVersion": {"taggable": False},
     "AWS::Serverless::SimpleTable": {"taggable": True, "tag_shape": "map", "stateful": True},
     "AWS::Serverless::StateMachine": {"taggable": True, "tag_shape": "map"},
+    "AWS::Serverless::WebSocketApi": {"taggable": True, "tag_shape": "map"},
 }
 
 DEFAULTS: dict[str, Any] = {

@@ -38,6 +38,8 @@ SAM_GLOBALS = {
     "SimpleTable": "AWS::Serverless::SimpleTable",
     "StateMachine": "AWS::Serverless::StateMachine",
     "LayerVersion": "AWS::Serverless::LayerVersion",
+    "CapacityProvider": "AWS::Serverless::CapacityProvider",
+    "WebSocketApi": "AWS::Serverless::WebSocketApi",
 }
 
 

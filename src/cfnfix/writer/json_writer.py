@@ -114,4 +114,7 @@ class JsonWriter:
         if not self.multiline(node.start, first):
             return TextEdit(last_end, last_end, ", " + self.dumps(value, "", False))
         indent = self.line_indent(first)
-        return TextEdit(last_end, last_end, "," + self.nl + indent + self.dumps(value, indent))
+        # items written one per line, each on a single line: the new one too
+        compact = all(not self.multiline(s, e) for s, e in node.item_spans)
+        rendered = self.dumps(value, indent, multiline=not compact)
+        return TextEdit(last_end, last_end, "," + self.nl + indent + rendered)
