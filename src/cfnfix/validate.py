@@ -48,16 +48,23 @@ def lint_text(text: str) -> list[LintMatch]:
 def new_errors(before: str, after: str, levels: str = "E") -> list[LintMatch]:
     """cfn-lint findings of the given levels that ``after`` has and ``before`` had not.
 
-    Findings are compared by rule and message (lines move when a fix inserts text).
+    A rule counts as newly broken when ``after`` has more of its findings than ``before``:
+    lines move when a fix inserts text, and messages change with it (E1020 lists every
+    name in the template; a value moved into a parameter carries its finding along).
+    Of such a rule, the findings whose exact message is new are returned.
     """
-    old = Counter((m.rule, m.message) for m in lint_text(before) if m.rule[0] in levels)
+    old = [m for m in lint_text(before) if m.rule[0] in levels]
+    new = [m for m in lint_text(after) if m.rule[0] in levels]
+    old_counts = Counter(m.rule for m in old)
+    new_counts = Counter(m.rule for m in new)
+    known = Counter((m.rule, m.message) for m in old)
     found = []
-    for match in lint_text(after):
-        if match.rule[0] not in levels:
+    for match in new:
+        if new_counts[match.rule] <= old_counts[match.rule]:
             continue
         key = (match.rule, match.message)
-        if old[key] > 0:
-            old[key] -= 1
+        if known[key] > 0:
+            known[key] -= 1
         else:
             found.append(match)
     return found
