@@ -10,6 +10,8 @@ from cfnfix.changes import ReplaceValue, set_property
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
+from ._values import readable
+
 # The values CloudWatch Logs accepts for RetentionInDays.
 RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -99,7 +101,7 @@ Resources:
     )
 
     def check(self, template: Template) -> Iterator[Finding]:
-        for resource in template.resources_of("AWS::Logs::LogGroup"):
+        for resource in readable(template, "AWS::Logs::LogGroup"):
             if "RetentionInDays" not in resource.properties:
                 days = self.options["default-days"]
                 yield self.finding(

@@ -1,0 +1,55 @@
+"""Reading an S3 bucket's versioning and lifecycle rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfnfix.changes import AppendItem
+from cfnfix.intrinsics import is_intrinsic
+from cfnfix.template import Resource
+
+RULES_PATH = ("LifecycleConfiguration", "Rules")
+
+
+def versioning_status(bucket: Resource) -> str | None:
+    """``Enabled`` / ``Suspended`` / ``None`` (not set); ``?`` when not a literal."""
+    config = bucket.properties.get("VersioningConfiguration")
+    if config is None:
+        return None
+    if not isinstance(config, dict) or is_intrinsic(config):
+        return "?"
+    status = config.get("Status")
+    return status if isinstance(status, str) else "?"
+
+
+def lifecycle_rules(bucket: Resource) -> list[dict[str, Any]] | None:
+    """The bucket's lifecycle rules; ``None`` when they cannot be read (intrinsics)."""
+    config = bucket.properties.get("LifecycleConfiguration")
+    if config is None:
+        return []
+    if not isinstance(config, dict) or is_intrinsic(config):
+        return None
+    rules = config.get("Rules", [])
+    if not isinstance(rules, list):
+        return None
+    if any(not isinstance(rule, dict) or is_intrinsic(rule) for rule in rules):
+        return None
+    return rules
+
+
+def has_enabled_rule_with(rules: list[dict[str, Any]], *actions: str) -> bool:
+    """Whether an enabled rule (any filter) has one of ``actions``."""
+    for rule in rules:
+        status = rule.get("Status", "Enabled")
+        if status != "Disabled" and any(action in rule for action in actions):
+            return True
+    return False
+
+
+def append_rule(bucket: Resource, base_id: str, rule: dict[str, Any]) -> AppendItem:
+    """Add ``rule`` with an ``Id`` no other rule of the bucket has."""
+    taken = {r.get("Id") for r in lifecycle_rules(bucket) or []}
+    rule_id, n = base_id, 2
+    while rule_id in taken:
+        rule_id, n = f"{base_id}{n}", n + 1
+    return AppendItem(bucket.prop_path(*RULES_PATH), {"Id": rule_id, **rule})

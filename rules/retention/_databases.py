@@ -1,0 +1,35 @@
+"""Database resources: which ones own their backups and their deletion protection."""
+
+from __future__ import annotations
+
+from cfnfix.template import Resource
+
+from ._policies import is_cluster_member
+
+# Type -> the property holding the days automated backups are kept.
+BACKUP_RETENTION = {
+    "AWS::RDS::DBInstance": "BackupRetentionPeriod",
+    "AWS::RDS::DBCluster": "BackupRetentionPeriod",
+    "AWS::DocDB::DBCluster": "BackupRetentionPeriod",
+    "AWS::Neptune::DBCluster": "BackupRetentionPeriod",
+    "AWS::Redshift::Cluster": "AutomatedSnapshotRetentionPeriod",
+}
+
+# Type -> the property turning deletion protection on.
+DELETION_PROTECTION = {
+    "AWS::RDS::DBInstance": "DeletionProtection",
+    "AWS::RDS::DBCluster": "DeletionProtection",
+    "AWS::DocDB::DBCluster": "DeletionProtection",
+    "AWS::Neptune::DBCluster": "DeletionProtection",
+    "AWS::DynamoDB::Table": "DeletionProtectionEnabled",
+}
+
+
+def owns_backups(resource: Resource) -> bool:
+    """False for cluster members and read replicas: their source keeps the backups."""
+    if is_cluster_member(resource):
+        return False
+    return not (
+        resource.type == "AWS::RDS::DBInstance"
+        and "SourceDBInstanceIdentifier" in resource.properties
+    )

@@ -1,0 +1,156 @@
+"""RT003: a stateful resource without DeletionPolicy / UpdateReplacePolicy loses its data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cfnfix.changes import SetKey
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.template import Resource, Template
+
+from ._policies import PREFERENCES, is_stateful, missing_policy
+
+_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
+
+
+def _insert_before(resource: Resource, key: str) -> str | None:
+    """Where a new policy attribute goes: next to its partner, else before Properties."""
+    keys = list(resource.node)
+    if key == "DeletionPolicy" and "UpdateReplacePolicy" in keys:
+        return "UpdateReplacePolicy"
+    if key == "UpdateReplacePolicy" and "DeletionPolicy" in keys:
+        index = keys.index("DeletionPolicy")
+        return keys[index + 1] if index + 1 < len(keys) else None
+    return "Properties" if "Properties" in keys else None
+
+
+class StatefulResourceWithoutPolicies(Rule):
+    id = "RT003"
+    name = "stateful-resource-without-policies"
+    family = "retention"
+    severity = Severity.WARNING
+    summary = "Stateful resource without DeletionPolicy and UpdateReplacePolicy"
+    what = """
+Reports every resource of a type that holds data (DynamoDB tables, S3 buckets, RDS and
+Aurora, DocumentDB, Neptune, EFS, FSx, ElastiCache, OpenSearch, Kinesis streams, SQS
+queues, log groups, KMS keys, Cognito user pools, Secrets Manager secrets, Backup vaults,
+SAM `SimpleTable`... the stateful types of cfnfix's resource data) that lacks
+`DeletionPolicy`, `UpdateReplacePolicy`, or both.
+"""
+    why = """
+Without the attributes CloudFormation deletes the resource, and its data, when the stack
+is deleted or when the resource is removed from the template, and deletes the old
+physical resource when an update replaces it (a renamed table, a changed key schema). A
+rollback after a failed update can destroy data the same way. Setting only one of the
+two leaves the other path open.
+"""
+    fix_safety = """
+The fix is **safe**: policy attributes change nothing in the deployed resources, only what
+CloudFormation does on a later delete or replacement.
+
+With both attributes missing it writes `Snapshot` on resources that support final
+snapshots (RDS and Aurora clusters, RDS instances that are not read replicas, DocumentDB
+and Neptune clusters, Redshift, EBS volumes, Redis/Valkey ElastiCache), which is what
+CloudFormation already does by default for RDS, and `Retain` on every other type (option
+`policy`). An instance that belongs to a cluster (Aurora, DocumentDB, Neptune) follows its
+cluster: `Retain` when the cluster is retained, else `Delete`, its current behaviour (its
+data lives in the cluster, and a retained instance would block the cluster's deletion).
+With one attribute set to a literal the fix gives the other the same value, keeping the
+author's choice.
+
+Retained resources keep existing (and billing) after the stack is gone; a retained
+resource with a fixed name (`BucketName`, `TableName`) makes re-creating the stack under
+the same name fail until it is deleted or imported.
+"""
+    fix_availability = "always"
+    options_schema = {
+        "policy": {
+            "type": "string",
+            "enum": list(PREFERENCES),
+            "default": "snapshot-or-retain",
+            "description": "the policies the fix writes: Snapshot where supported else "
+            "Retain, always Retain, or DeletionPolicy RetainExceptOnCreate",
+        }
+    }
+    examples = (
+        Example(
+            bad="""
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+      KeySchema:
+        - {AttributeName: pk, KeyType: HASH}
+""",
+            good="""
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+      KeySchema:
+        - {AttributeName: pk, KeyType: HASH}
+""",
+        ),
+        Example(
+            bad="""
+Resources:
+  Database:
+    Type: AWS::RDS::DBCluster
+    DeletionPolicy: Snapshot
+    Properties:
+      Engine: aurora-postgresql
+""",
+            good="""
+Resources:
+  Database:
+    Type: AWS::RDS::DBCluster
+    DeletionPolicy: Snapshot
+    UpdateReplacePolicy: Snapshot
+    Properties:
+      Engine: aurora-postgresql
+""",
+        ),
+    )
+
+    def check(self, template: Template) -> Iterator[Finding]:
+        for resource in template.resources.values():
+            if not is_stateful(resource):
+                continue
+            missing = missing_policy(template, resource, self.options["policy"])
+            if not missing:
+                continue
+            if len(missing) == 2:
+                message = (
+                    f"{resource.type} holds data but has no DeletionPolicy and no "
+                    "UpdateReplacePolicy: deleting the stack or replacing the resource "
+                    "deletes its data"
+                )
+            elif "DeletionPolicy" in missing:
+                message = (
+                    f"{resource.type} has an UpdateReplacePolicy but no DeletionPolicy: "
+                    "deleting the stack or the resource deletes its data"
+                )
+            else:
+                message = (
+                    f"{resource.type} has a DeletionPolicy but no UpdateReplacePolicy: "
+                    "an update that replaces the resource deletes the old one's data"
+                )
+            values = set(missing.values())
+            if len(values) == 1:
+                description = f"set {' and '.join(missing)} to {values.pop()}"
+            else:
+                description = "set " + " and ".join(f"{k} to {v}" for k, v in missing.items())
+            changes = [
+                SetKey(resource.path, key, missing[key], before=_insert_before(resource, key))
+                for key in _ATTRIBUTES
+                if key in missing
+            ]
+            yield self.finding(resource.path, message, fix=Fix.safe(description, *changes))

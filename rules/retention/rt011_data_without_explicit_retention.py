@@ -1,0 +1,183 @@
+"""RT011: data a service deletes after a default period nobody chose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cfnfix.changes import SetKey
+from cfnfix.intrinsics import getatt_target, sub_parts, sub_variables
+from cfnfix.nodes import walk
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.template import Resource, Template
+
+from ._values import plain_properties
+
+# Keys under which a queue's ARN makes it a dead-letter queue.
+_DEAD_LETTER_KEYS = frozenset(
+    {
+        "RedrivePolicy",
+        "deadLetterTargetArn",
+        "DeadLetterConfig",
+        "DeadLetterQueue",
+        "DeadLetterTargetArn",
+        "OnFailure",
+    }
+)
+
+
+def _arn_of(value: Any) -> str | None:
+    """The logical id whose ``Arn`` a value is (``!GetAtt Q.Arn`` or ``!Sub ${Q.Arn}``)."""
+    target = getatt_target(value)
+    if target is not None:
+        return target[0] if target[1] == "Arn" else None
+    parts = sub_parts(value)
+    if parts is not None and parts[0].startswith("${") and parts[0].endswith(".Arn}"):
+        names = sub_variables(parts[0])
+        if len(names) == 1:
+            return names[0].split(".", 1)[0]
+    return None
+
+
+def dead_letter_queues(template: Template) -> set[str]:
+    """Queues of the template that receive failed messages or events."""
+    queues: set[str] = set()
+    for path, value in walk(template.section("Resources"), ("Resources",)):
+        if isinstance(value, dict) and any(key in _DEAD_LETTER_KEYS for key in path):
+            name = _arn_of(value)
+            if name is not None:
+                queues.add(name)
+    return queues
+
+
+class DataWithoutExplicitRetention(Rule):
+    id = "RT011"
+    name = "data-without-explicit-retention"
+    family = "retention"
+    severity = Severity.WARNING
+    summary = "SQS queue, Kinesis stream or Synthetics canary without an explicit retention"
+    what = """
+Reports resources whose data the service deletes after a default period when the template
+does not choose one: `AWS::SQS::Queue` without `MessageRetentionPeriod` (4 days),
+`AWS::Kinesis::Stream` without `RetentionPeriodHours` (24 hours), and
+`AWS::Synthetics::Canary` without `SuccessRetentionPeriod` / `FailureRetentionPeriod`
+(31 days).
+"""
+    why = """
+The defaults are short and invisible: messages that wait in a dead-letter queue over a long
+weekend, or a stream a consumer fell a day behind on, silently lose data. Writing the
+period down makes it a decision someone can review.
+"""
+    fix_safety = """
+The fix writes the period and is **safe** (an in-place update; nothing is replaced).
+
+The defaults of the options are the services' own defaults, so the fix changes nothing
+but the template: `queue-seconds` 345600 (4 days), `stream-hours` 24, `canary-days` 31.
+The one exception is a dead-letter queue (a queue whose ARN appears in a
+`RedrivePolicy`, `DeadLetterConfig`, `DeadLetterQueue` or `OnFailure` destination): it
+gets `dead-letter-queue-seconds` (1209600, the 14-day maximum), so failed messages
+outlive the source queue's own retention and can be inspected and redriven.
+"""
+    fix_availability = "always"
+    options_schema = {
+        "queue-seconds": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 1209600,
+            "default": 345600,
+            "description": "the MessageRetentionPeriod written on queues",
+        },
+        "dead-letter-queue-seconds": {
+            "type": "integer",
+            "minimum": 60,
+            "maximum": 1209600,
+            "default": 1209600,
+            "description": "the MessageRetentionPeriod written on dead-letter queues",
+        },
+        "stream-hours": {
+            "type": "integer",
+            "minimum": 24,
+            "maximum": 8760,
+            "default": 24,
+            "description": "the RetentionPeriodHours written on Kinesis streams",
+        },
+        "canary-days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 455,
+            "default": 31,
+            "description": "the Success/FailureRetentionPeriod written on canaries",
+        },
+    }
+    examples = (
+        Example(
+            bad="""
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+""",
+            good="""
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      MessageRetentionPeriod: 345600
+""",
+        ),
+        Example(
+            bad="""
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+""",
+            good="""
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+      RetentionPeriodHours: 24
+""",
+        ),
+    )
+
+    def check(self, template: Template) -> Iterator[Finding]:
+        dead_letter = dead_letter_queues(template)
+        for resource in template.resources.values():
+            if not plain_properties(resource):
+                continue
+            wanted = self._wanted(resource, resource.logical_id in dead_letter)
+            missing = {k: v for k, v in wanted.items() if k not in resource.properties}
+            if not missing:
+                continue
+            names = " and ".join(missing)
+            values = set(missing.values())
+            if len(values) == 1:
+                description = f"set {names} to {values.pop()}"
+            else:
+                description = "set " + " and ".join(f"{k} to {v}" for k, v in missing.items())
+            yield self.finding(
+                resource.path,
+                f"{resource.type} without {names}: the service deletes its data after a "
+                "default period nobody chose",
+                fix=Fix.safe(
+                    description,
+                    *(SetKey(resource.prop_path(), k, v) for k, v in missing.items()),
+                ),
+            )
+
+    def _wanted(self, resource: Resource, is_dead_letter: bool) -> dict[str, int]:
+        if resource.type == "AWS::SQS::Queue":
+            key = "dead-letter-queue-seconds" if is_dead_letter else "queue-seconds"
+            return {"MessageRetentionPeriod": self.options[key]}
+        if resource.type == "AWS::Kinesis::Stream":
+            return {"RetentionPeriodHours": self.options["stream-hours"]}
+        if resource.type == "AWS::Synthetics::Canary":
+            days = self.options["canary-days"]
+            return {"SuccessRetentionPeriod": days, "FailureRetentionPeriod": days}
+        return {}
