@@ -72,6 +72,7 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "AWS::RDS::DBCluster",
         "AWS::DocDB::DBCluster",
         "AWS::DocDB::DBInstance",
+        "AWS::Neptune::DBInstance",  # like DocDB instances; cfn-lint's I3011 lists it too
         "AWS::DocDBElastic::Cluster",
         "AWS::Neptune::DBCluster",
         "AWS::NeptuneGraph::Graph",

@@ -29,7 +29,11 @@ CASES: dict[str, tuple[str, bytes, str]] = {
     "not_utf8": ("t.yaml", b"Resources:\n  Q: \xff\xfe\n", "not UTF-8"),
     "yaml_list": ("t.yaml", b"- Resources\n- x\n", "the document is a list"),
     "yaml_scalar": ("t.yaml", b"hello\n", "the document is a scalar"),
-    "duplicate_keys": ("t.yaml", b"Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Q: {Type: AWS::SNS::Topic}\n", "duplicate key 'Q'"),
+    "duplicate_keys": (
+        "t.yaml",
+        b"Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Q: {Type: AWS::SNS::Topic}\n",
+        "duplicate key 'Q'",
+    ),
     "unknown_tag": ("t.yaml", b"Resources:\n  Q:\n    Type: !Rain::Module x\n", "unknown tag"),
     "alias_bomb": ("t.yaml", BOMB.encode(), "alias bomb"),
     "deep_nesting": ("t.yaml", b"Resources: " + b"[" * 100_000 + b"]" * 100_000, "nesting deeper"),

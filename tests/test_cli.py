@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tests.conftest import ROOT, run_cfnfix
 
-LOG_GROUP = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: app\n"
+LOG_GROUP = (
+    "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: app\n"
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -110,7 +112,10 @@ def test_rules_listing_and_documentation() -> None:
 
 
 def test_config_found_upward_and_validated(tmp_path: Path) -> None:
-    write(tmp_path / "pyproject.toml", "[tool.cfnfix]\nselect = ['retention']\n[tool.cfnfix.rules.RT001]\ndefault-days = 30\n")
+    write(
+        tmp_path / "pyproject.toml",
+        "[tool.cfnfix]\nselect = ['retention']\n[tool.cfnfix.rules.RT001]\ndefault-days = 30\n",
+    )
     path = write(tmp_path / "deep" / "dir" / "t.yaml", LOG_GROUP)
     result = run_cfnfix("fix", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -119,7 +124,10 @@ def test_config_found_upward_and_validated(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "[tool.cfnfix]\nselekt = ['RT']\n")
     result = run_cfnfix("check", str(path))
     assert result.returncode == 2
-    assert "pyproject.toml [tool.cfnfix]: (top level): unknown key ('selekt' was unexpected)" in result.stderr
+    assert (
+        "pyproject.toml [tool.cfnfix]: (top level): unknown key ('selekt' was unexpected)"
+        in result.stderr
+    )
 
     write(tmp_path / "pyproject.toml", "[tool.cfnfix.rules.RT001]\ndefault-days = 31\n")
     result = run_cfnfix("check", str(path))
@@ -131,7 +139,9 @@ def test_cli_flags_override_config(tmp_path: Path) -> None:
     path = write(tmp_path / "t.yaml", LOG_GROUP)
     assert run_cfnfix("check", "--select", "RT001", str(path)).returncode == 0  # ignore wins
     plugins = str(ROOT / "tests" / "plugins")
-    overridden = run_cfnfix("check", "--rules-dir", plugins, "--select", "RT001", "--ignore", "stress", str(path))
+    overridden = run_cfnfix(
+        "check", "--rules-dir", plugins, "--select", "RT001", "--ignore", "stress", str(path)
+    )
     assert overridden.returncode == 1, overridden.stderr
 
 
@@ -153,7 +163,7 @@ def test_rules_dir_plugin_loads_like_builtin(tmp_path: Path) -> None:
     plugin = tmp_path / "plugins" / "my_rule.py"
     write(
         plugin,
-        '''
+        """
 from cfnfix.changes import set_property
 from cfnfix.rule import Example, Fix, Rule
 
@@ -172,7 +182,7 @@ class TopicNeedsName(Rule):
             if "DisplayName" not in r.properties:
                 yield self.finding(r.path, "no DisplayName",
                     fix=Fix.safe("set DisplayName", set_property(r.logical_id, "DisplayName", r.logical_id)))
-''',
+""",
     )
     path = write(tmp_path / "t.yaml", "Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
     result = run_cfnfix("fix", "--rules-dir", str(plugin.parent), "--select", "acme", str(path))

@@ -51,7 +51,10 @@ def test_every_short_form_tag_in_long_form() -> None:
     assert props["Import"] == {"Fn::ImportValue": "Shared"}
     assert props["Transform"]["Fn::Transform"]["Name"] == "AWS::Include"
     assert t.conditions["B"] == {
-        "Fn::And": [{"Condition": "A"}, {"Fn::Or": [{"Condition": "A"}, {"Fn::Not": [{"Condition": "A"}]}]}]
+        "Fn::And": [
+            {"Condition": "A"},
+            {"Fn::Or": [{"Condition": "A"}, {"Fn::Not": [{"Condition": "A"}]}]},
+        ]
     }
     assert isinstance(props["Ref"], MapNode) and props["Ref"].short_tag == "!Ref"
 
@@ -147,7 +150,15 @@ def test_not_a_template(text: str, message: str) -> None:
         ("Resources: [\n", "invalid YAML"),
         ("", "empty document"),
         ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n", "the Resources section is empty"),
-        ("a: &a [1]\n" + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefghi", "bcdefghij", strict=True)) + "Resources: *j\n", "alias bomb"),
+        (
+            "a: &a [1]\n"
+            + "".join(
+                f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+                for p, c in zip("abcdefghi", "bcdefghij", strict=True)
+            )
+            + "Resources: *j\n",
+            "alias bomb",
+        ),
         ("[" * 10000 + "]" * 10000, "nesting deeper"),
     ],
 )

@@ -30,19 +30,30 @@ LOGS = "    Type: AWS::Logs::LogGroup\n"
         "Resources:\n  L:\n" + LOGS + "    Metadata:\n      cfnfix:\n        ignore:\n"
         "          - id: RT001\n            reason: audit logs are kept forever\n",
         # cfnfix, by family and by name
-        "Resources:\n  L:\n" + LOGS + "    Metadata: {cfnfix: {ignore: [{id: retention, reason: r}]}}\n",
-        "Resources:\n  L:\n" + LOGS + "    Metadata: {cfnfix: {ignore: [{id: log-group-without-retention, reason: r}]}}\n",
+        "Resources:\n  L:\n"
+        + LOGS
+        + "    Metadata: {cfnfix: {ignore: [{id: retention, reason: r}]}}\n",
+        "Resources:\n  L:\n"
+        + LOGS
+        + "    Metadata: {cfnfix: {ignore: [{id: log-group-without-retention, reason: r}]}}\n",
         # cfnfix, template-wide
-        "Metadata:\n  cfnfix:\n    ignore: [{id: RT001, reason: all of them}]\nResources:\n  L:\n" + LOGS,
+        "Metadata:\n  cfnfix:\n    ignore: [{id: RT001, reason: all of them}]\nResources:\n  L:\n"
+        + LOGS,
         # cfnfix comment on the line, and on the line above
         "Resources:\n  L:  # cfnfix: ignore[RT001] kept forever\n" + LOGS,
         "Resources:\n  # cfnfix: ignore[HC, RT001] kept forever\n  L:\n" + LOGS,
         # cfn-lint, checkov (metadata and comment), cfn_nag
-        "Resources:\n  L:\n" + LOGS + "    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [I3013]\n"
+        "Resources:\n  L:\n"
+        + LOGS
+        + "    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [I3013]\n"
         if False
-        else "Resources:\n  L:\n" + LOGS + "    Metadata:\n      checkov:\n        skip:\n          - id: CKV_AWS_66\n            comment: kept\n",
+        else "Resources:\n  L:\n"
+        + LOGS
+        + "    Metadata:\n      checkov:\n        skip:\n          - id: CKV_AWS_66\n            comment: kept\n",
         "Resources:\n  # checkov:skip=CKV_AWS_66:kept forever\n  L:\n" + LOGS,
-        "Resources:\n  L:\n" + LOGS + "    Metadata:\n      cfn_nag:\n        rules_to_suppress:\n          - id: W86\n            reason: kept\n",
+        "Resources:\n  L:\n"
+        + LOGS
+        + "    Metadata:\n      cfn_nag:\n        rules_to_suppress:\n          - id: W86\n            reason: kept\n",
     ],
 )
 def test_each_syntax_suppresses(text: str, rules: list[Rule]) -> None:
@@ -55,14 +66,15 @@ def test_cfn_lint_ignore_checks_maps_to_cfnfix_rules() -> None:
     [r] = make_rules([rule])
     table = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {KeySchema: [], AttributeDefinitions: []}\n"
     assert check(table, [r])
-    ignored = table + "    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [I3011]\n"
+    ignored = (
+        table
+        + "    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [I3011]\n"
+    )
     assert not check(ignored, [r])
 
 
 def test_suppression_elsewhere_does_not_apply(rules: list[Rule]) -> None:
-    text = (
-        "Resources:\n  L:\n" + LOGS + "  M:  # cfnfix: ignore[RT001] only M\n" + LOGS
-    )
+    text = "Resources:\n  L:\n" + LOGS + "  M:  # cfnfix: ignore[RT001] only M\n" + LOGS
     findings = check(text, rules)
     assert [(f.rule.id, f.resource) for f in findings] == [("RT001", "L")]
 
@@ -74,7 +86,10 @@ def test_unused_and_reasonless_reported_and_unused_removed(rules: list[Rule]) ->
     )
     assert ids(text, rules) == ["SP001", "SP002"]
     outcome = fix(text, rules)
-    assert outcome.template.text == "Resources:\n  L:\n" + LOGS + "    Properties:\n      RetentionInDays: 7\n"
+    assert (
+        outcome.template.text
+        == "Resources:\n  L:\n" + LOGS + "    Properties:\n      RetentionInDays: 7\n"
+    )
     assert not outcome.result.findings
 
 

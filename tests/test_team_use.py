@@ -11,7 +11,9 @@ import pytest
 from cfnfix import validate
 from tests.conftest import run_cfnfix
 
-LOGS = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: app\n"
+LOGS = (
+    "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: app\n"
+)
 
 
 def test_baseline_survives_unrelated_edits_and_reports_only_new(tmp_path: Path) -> None:

@@ -62,7 +62,9 @@ class JsonWriter:
             key = op.path[-1]
             span = child_span(parent, key)
             indent = self.line_indent(span[0])
-            return [TextEdit(span[0], span[1], self.dumps(op.value, indent))]
+            # inside a collection written on one line, the new value stays on one line
+            one_line = not self.multiline(parent.start, parent.end)
+            return [TextEdit(span[0], span[1], self.dumps(op.value, indent, not one_line))]
         if op.kind == "remove_key":
             assert isinstance(node, MapNode) and isinstance(op.key, str)
             keys = list(node)
