@@ -40,10 +40,18 @@ def name_spellings(template: Template, function: Resource) -> set[str]:
 
 def log_group_named(template: Template, spelled: str) -> Resource | None:
     """The template's log group whose LogGroupName is spelled ``spelled``."""
+    return template.memoize("retention.log-groups-by-name", lambda: _groups_by_name(template)).get(
+        spelled
+    )
+
+
+def _groups_by_name(template: Template) -> dict[str, Resource]:
+    index: dict[str, Resource] = {}
     for group in template.resources_of("AWS::Logs::LogGroup"):
-        if symbolic(group.properties.get("LogGroupName")) == spelled:
-            return group
-    return None
+        name = symbolic(group.properties.get("LogGroupName"))
+        if name is not None:
+            index.setdefault(name, group)
+    return index
 
 
 def logging_config(template: Template, function: Resource) -> dict[str, Any] | None:

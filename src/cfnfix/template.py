@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, TypeVar
 
 from cfnfix.errors import LoadError, NotATemplate
 from cfnfix.intrinsics import PSEUDO_PARAMETERS, getatt_target, ref_target, sub_parts, sub_variables
@@ -16,6 +16,7 @@ from cfnfix.nodes import MapNode, Path, SeqNode, get_path
 from cfnfix.source import Source
 from cfnfix.yaml_loader import load_yaml
 
+T = TypeVar("T")
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 SECTIONS = (
     "AWSTemplateFormatVersion",
@@ -91,6 +92,15 @@ class Template:
     source: Source
     root: MapNode
     _line_starts: list[int] = field(default_factory=list, repr=False)
+    # Indexes that rules derive from this template, computed once (see ``memoize``).
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memoize(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, once per template: for indexes several checks look up."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     @classmethod
     def parse(cls, source: Source) -> Template:
