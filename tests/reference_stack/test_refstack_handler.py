@@ -302,37 +302,39 @@ def test_throttled_download_raises_for_retry(
     assert aws.item("uploads/busy.jpg")["status"] == "processing"  # type: ignore[index]
 
 
-def test_throttled_metadata_write_raises(
+@pytest.mark.parametrize(
+    ("service", "method", "error"),
+    [
+        pytest.param(
+            "dynamodb",
+            "update_item",
+            lambda: client_error("ProvisionedThroughputExceededException", 400, "UpdateItem"),
+            id="throttled-metadata-write",
+        ),
+        pytest.param(
+            "s3",
+            "put_object",
+            lambda: EndpointConnectionError(endpoint_url="https://s3.us-east-1.amazonaws.com"),
+            id="network-error-on-upload",
+        ),
+    ],
+)
+def test_transient_failure_later_in_the_pipeline_raises_for_retry(
     aws: Env,
     upload: Upload,
     images: dict[str, bytes],
     context: LambdaContext,
     monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    method: str,
+    error: Any,
 ) -> None:
     event = upload("uploads/busy.jpg", images["jpeg"])
 
-    def throttled(**_: Any) -> None:
-        raise client_error("ProvisionedThroughputExceededException", 400, "UpdateItem")
+    def failing(**_: Any) -> None:
+        raise error()
 
-    monkeypatch.setattr(handler_aws.client("dynamodb"), "update_item", throttled)
-
-    with pytest.raises(TransientError):
-        handler(event, context)
-
-
-def test_network_error_raises_for_retry(
-    aws: Env,
-    upload: Upload,
-    images: dict[str, bytes],
-    context: LambdaContext,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    event = upload("uploads/net.jpg", images["jpeg"])
-
-    def unreachable(**_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url="https://s3.us-east-1.amazonaws.com")
-
-    monkeypatch.setattr(handler_aws.client("s3"), "put_object", unreachable)
+    monkeypatch.setattr(handler_aws.client(service), method, failing)
 
     with pytest.raises(TransientError):
         handler(event, context)
