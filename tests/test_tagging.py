@@ -109,6 +109,8 @@ def _cfn_lint_many(
     for process in running:
         stdout, stderr = process.communicate(timeout=300)
         assert "Traceback" not in stderr, stderr
+        # cfn-lint ORs 2 (errors) | 4 (warnings) | 8 (info); anything else means it failed
+        assert process.returncode in range(0, 16, 2), (process.returncode, stderr)
         found: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
         for line in stdout.splitlines():
             parts = line.split(":", 6)
