@@ -28,6 +28,7 @@ from cfnfix.files import PathError, Target, discover
 from cfnfix.output import FORMATS, RunSummary
 from cfnfix.output.text_format import statistics_table
 from cfnfix.report import FileError
+from cfnfix.source import write_file
 from cfnfix.validate import available as cfn_lint_available
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -286,7 +287,6 @@ def _rule_json(rule: Any) -> dict[str, Any]:
 
 
 def _write_report(path: Path, report: str) -> None:
-    from cfnfix.convert import write_file
 
     try:
         write_file(path, report.encode("utf-8"))
@@ -318,7 +318,7 @@ def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_p
     that does not read back as exactly the same template is refused (exit 2). One PATH
     prints to standard output unless --output or --in-place is given.
     """
-    from cfnfix.convert import ConvertError, convert_file, converted_path, write_file
+    from cfnfix.convert import ConvertError, convert_file, converted_path
     from cfnfix.errors import LoadError
 
     if output_file is not None and in_place:

@@ -9,8 +9,6 @@ the data of the input (same keys in the same order, same values); otherwise it i
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,30 +146,3 @@ def converted_path(path: Path, target: str) -> Path:
     if suffix in SUFFIXES[target] or suffix == ".template":
         return path
     return path.with_suffix(SUFFIXES[target][0])
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically (a temporary file beside it, then a rename).
-
-    An existing file keeps its mode; ``OSError`` propagates.
-    """
-    target = Path(os.path.realpath(path))
-    try:
-        mode: int | None = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(name, mode)
-        os.replace(name, target)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,15 +95,34 @@ def write_atomic(path: Path, data: bytes, expected: Source) -> None:
         raise LoadError(f"cannot re-read before writing: {exc.strerror or exc}") from None
     if current != expected.encode(expected.text) or stat.st_mtime_ns != expected.mtime_ns:
         raise LoadError("file changed since it was read; not written")
-    tmp = target.with_name(f".{target.name}.cfnfix-{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.st_mode & 0o7777)
+        write_file(target, data)
+    except OSError as exc:
+        raise LoadError(f"cannot write: {exc.strerror or exc}") from None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically (a temporary file beside it, then a rename).
+
+    An existing file keeps its mode; ``OSError`` propagates.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode: int | None = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, stat.st_mode & 0o7777)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LoadError(f"cannot write: {exc.strerror or exc}") from None
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(name, mode)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise

@@ -288,20 +288,6 @@ class Template:
             targets.append(self.resolve(name.split(".", 1)[0]))
         return targets
 
-    def references_to(self, logical_id: str) -> bool:
-        """Whether anything in the template refers to ``logical_id``."""
-        from cfnfix.nodes import walk
-
-        for _, value in walk(self.root):
-            if ref_target(value) == logical_id:
-                return True
-            target = getatt_target(value)
-            if target and target[0] == logical_id:
-                return True
-            if any(t.name == logical_id for t in self.sub_targets(value)):
-                return True
-        return False
-
     # -- SAM -------------------------------------------------------------------------
 
     def effective_properties(self, resource: Resource) -> dict[str, Any]:
