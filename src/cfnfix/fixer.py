@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -10,7 +11,6 @@ from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
 from cfnfix.nodes import to_plain
 from cfnfix.rule import Applicability, Finding, Rule
-from cfnfix.source import Source
 from cfnfix.template import Template
 from cfnfix.writer import RenderedFix, Writer, apply_edits
 
@@ -56,11 +56,7 @@ def allowed(finding: Finding, template: Template, unsafe: bool) -> bool:
 
 
 def _reparse(template: Template, text: str) -> Template:
-    source = template.source
-    new_source = Source(
-        source.path, text, source.bom, source.newline, source.mtime_ns, source.size, source.is_json
-    )
-    return Template.parse(new_source)
+    return Template.parse(dataclasses.replace(template.source, text=text))
 
 
 def apply_batch(

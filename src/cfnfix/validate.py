@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 
@@ -36,13 +36,17 @@ def _runner() -> Any:
     return Runner(ConfigMixIn(regions=["us-east-1"], include_checks=["I"]))
 
 
-def lint_text(text: str) -> list[LintMatch]:
-    """cfn-lint's findings (errors, warnings and informational) on template text."""
+@lru_cache(maxsize=16)
+def lint_text(text: str) -> tuple[LintMatch, ...]:
+    """cfn-lint's findings (errors, warnings and informational) on template text.
+
+    Cached: ``--validate`` compares every candidate fix with the same original text.
+    """
     from cfnlint.api import decode_str
 
     template, errors = decode_str(text)
     matches = errors if errors else list(_runner().validate_template(template)) if template else []
-    return [LintMatch(m.rule.id, str(m.message), int(m.linenumber or 0)) for m in matches]
+    return tuple(LintMatch(m.rule.id, str(m.message), int(m.linenumber or 0)) for m in matches)
 
 
 def new_errors(before: str, after: str, levels: str = "E") -> list[LintMatch]:

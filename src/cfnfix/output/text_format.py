@@ -41,7 +41,7 @@ def summary_line(run: RunSummary) -> str:
         )
     if total:
         detail = ", ".join(
-            _plural(counts[s], s if s != "info" else "info").replace("infos", "info")
+            f"{counts[s]} info" if s == "info" else _plural(counts[s], s)
             for s in ("error", "warning", "info")
             if counts.get(s)
         )

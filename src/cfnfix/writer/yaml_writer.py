@@ -279,8 +279,7 @@ class YamlWriter:
         start = self.line_start(key_start)
         if self.text[start:key_start].strip():
             raise FixError("the key does not start its line")
-        end = self.after_line(self.content_end(mapping[key], mapping.value_spans[key]))
-        return TextEdit(start, end, "")
+        return self._delete_lines(start, mapping[key], mapping.value_spans[key])
 
     def remove_item(self, path: Path, index: int) -> TextEdit:
         seq = self.node(path)
@@ -291,5 +290,10 @@ class YamlWriter:
         if _dash_column(self.text, item_start) is None:
             raise FixError("the item does not start its line")
         start = self.line_start(item_start)
-        end = self.after_line(self.content_end(seq[index], seq.item_spans[index]))
-        return TextEdit(start, end, "")
+        if not self.text[start:item_start].strip():  # "-" alone on the line above
+            start = self.line_start(start - 1)
+        return self._delete_lines(start, seq[index], seq.item_spans[index])
+
+    def _delete_lines(self, start: int, value: Any, span: Span) -> TextEdit:
+        """Delete from ``start`` (a line start) through the line where ``value`` ends."""
+        return TextEdit(start, self.after_line(self.content_end(value, span)), "")
