@@ -18,6 +18,7 @@ from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
 from cfnfix.source import read_source, write_atomic
 from cfnfix.template import Template
+from cfnfix.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,8 @@ def _process(target: Target, options: Options) -> FileResult:
                     checked = run_rules(template, rules)
                     result.changed = False
                     result.fixed = []
-    result.diagnostics = [
-        Diagnostic.of(f, final, name, options.with_edits) for f in checked.findings
-    ]
+    writer = Writer(final) if options.with_edits else None  # style detected once per file
+    result.diagnostics = [Diagnostic.of(f, final, name, writer) for f in checked.findings]
     result.errors.extend(
         FileError(name, f"internal error in rule {e.rule_id}: {e.message}")
         for e in checked.rule_errors

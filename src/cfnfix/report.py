@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfnfix.errors import CfnfixError
 from cfnfix.rule import Finding
 from cfnfix.template import Template
+
+if TYPE_CHECKING:
+    from cfnfix.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,9 @@ class Diagnostic:
 
     @classmethod
     def of(
-        cls, finding: Finding, template: Template, file: str, with_edits: bool = False
+        cls, finding: Finding, template: Template, file: str, writer: Writer | None = None
     ) -> Diagnostic:
+        """``writer`` (one per template) renders the fix as text edits when given."""
         location = template.location(finding.path)
         fix = None
         if finding.fix is not None:
@@ -66,7 +70,7 @@ class Diagnostic:
             path=finding.path,
             message=finding.message,
             fix=fix,
-            replacements=_replacements(finding, template) if with_edits else (),
+            replacements=_replacements(finding, template, writer) if writer else (),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -87,13 +91,11 @@ class Diagnostic:
         }
 
 
-def _replacements(finding: Finding, template: Template) -> tuple[Replacement, ...]:
+def _replacements(finding: Finding, template: Template, writer: Writer) -> tuple[Replacement, ...]:
     if finding.fix is None:
         return ()
-    from cfnfix.writer import Writer
-
     try:
-        rendered = Writer(template).render(list(finding.fix.changes))
+        rendered = writer.render(list(finding.fix.changes))
     except CfnfixError:
         return ()
     result = []
