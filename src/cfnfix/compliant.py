@@ -43,13 +43,17 @@ def sam_generated_names(template: Template) -> set[str]:
     return names
 
 
-def taken_names(template: Template) -> set[str]:
+def taken_names(template: Template) -> frozenset[str]:
     """Every name used in the shared namespace of parameters, resources, conditions...,
-    and the names SAM will generate."""
-    names: set[str] = sam_generated_names(template)
-    for section in ("Parameters", "Resources", "Conditions", "Mappings", "Outputs", "Rules"):
-        names.update(template.section(section))
-    return names
+    and the names SAM will generate (computed once per template)."""
+
+    def compute() -> frozenset[str]:
+        names = sam_generated_names(template)
+        for section in ("Parameters", "Resources", "Conditions", "Mappings", "Outputs", "Rules"):
+            names.update(template.section(section))
+        return frozenset(names)
+
+    return template.memoize("compliant.taken-names", compute)
 
 
 def unique_name(template: Template, base: str, reserved: Iterable[str] = ()) -> str:
