@@ -159,7 +159,16 @@ class Template:
         return index + 1, offset - self._line_starts[index] + 1
 
     def location(self, path: Path) -> Location:
-        """Where a finding at ``path`` points: its key when it has one, else the node."""
+        """Where a finding at ``path`` points: its key when it has one, else the node.
+
+        Sorting, suppressions and reports all ask, so each path is located once.
+        """
+        locations: dict[Path, Location] = self.memoize("template.locations", dict)
+        if path not in locations:
+            locations[path] = self._locate(path)
+        return locations[path]
+
+    def _locate(self, path: Path) -> Location:
         start, _ = self.key_span(path)
         _, end = self.span(path)
         end = max(end, start)
