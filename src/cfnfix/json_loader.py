@@ -7,7 +7,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from cfnfix.errors import LoadError
-from cfnfix.nodes import MapNode, SeqNode
+from cfnfix.nodes import MapNode, SeqNode, line_col
 
 MAX_DEPTH = 400
 _WS = re.compile(r"[ \t\n\r]*")
@@ -20,9 +20,7 @@ class _Parser:
         self.text = text
 
     def fail(self, message: str, offset: int) -> LoadError:
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return LoadError(f"invalid JSON: {message}", line, column)
+        return LoadError(f"invalid JSON: {message}", *line_col(self.text, offset))
 
     def skip(self, pos: int) -> int:
         match = _WS.match(self.text, pos)

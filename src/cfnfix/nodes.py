@@ -46,6 +46,16 @@ class SeqNode(list[Any]):
         self.shared = False
 
 
+def column_of(text: str, offset: int) -> int:
+    """The 0-based column of ``offset`` in ``text``."""
+    return offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of ``offset`` (for one-off lookups, such as errors)."""
+    return text.count("\n", 0, offset) + 1, column_of(text, offset) + 1
+
+
 def child_span(parent: MapNode | SeqNode, key: str | int) -> Span:
     """The span of ``parent[key]``."""
     if isinstance(parent, MapNode):

@@ -14,7 +14,7 @@ import yaml
 
 from cfnfix.errors import LoadError
 from cfnfix.intrinsics import SHORT_TAGS
-from cfnfix.nodes import MapNode, SeqNode
+from cfnfix.nodes import MapNode, SeqNode, line_col
 
 # A document whose aliases expand to more nodes than this is refused ("billion laughs").
 MAX_EXPANDED_NODES = 2_000_000
@@ -66,8 +66,7 @@ class _Converter:
         self.expanded = 0
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, offset) + 1
-        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line_col(self.text, offset)
 
     def error(self, message: str, offset: int) -> LoadError:
         return LoadError(message, *self.line_col(offset))

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from cfnfix.nodes import MapNode, SeqNode
+from cfnfix.nodes import MapNode, SeqNode, column_of
 
 _SHORT = re.compile(r"!(?:Ref|Sub|GetAtt|Join|If|Select|Split|FindInMap|Equals|ImportValue)\b")
 _LONG = re.compile(r"[\"']?\b(?:Ref|Fn::[A-Za-z]+)[\"']?\s*:")
@@ -29,11 +29,7 @@ class JsonStyle:
     key_separator: str = ": "
 
 
-def _column(text: str, offset: int) -> int:
-    return offset - (text.rfind("\n", 0, offset) + 1)
-
-
-def _dash_column(text: str, item_start: int) -> int | None:
+def dash_column(text: str, item_start: int) -> int | None:
     """The column of the ``-`` introducing a block sequence item, if it is on its line."""
     line_start = text.rfind("\n", 0, item_start) + 1
     prefix = text[line_start:item_start].rstrip()
@@ -58,19 +54,19 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
             for key, value in node.items():
                 if node.flow or node.short_tag or key not in node.key_spans:
                     continue
-                key_col = _column(text, node.key_spans[key][0])
+                key_col = column_of(text, node.key_spans[key][0])
                 if isinstance(value, MapNode) and value and not value.flow and not value.short_tag:
                     first = next(iter(value))
                     if first in value.key_spans:
-                        diff = _column(text, value.key_spans[first][0]) - key_col
+                        diff = column_of(text, value.key_spans[first][0]) - key_col
                         if diff > 0:
                             map_indents[diff] += 1
                 elif isinstance(value, SeqNode) and value and not value.flow:
                     item_start = value.item_spans[0][0]
-                    dash = _dash_column(text, item_start)
+                    dash = dash_column(text, item_start)
                     if dash is not None and dash >= key_col:
                         dash_offsets[dash - key_col] += 1
-                        item_offsets[_column(text, item_start) - dash] += 1
+                        item_offsets[column_of(text, item_start) - dash] += 1
         for child in node.values() if isinstance(node, MapNode) else node:
             if isinstance(child, (MapNode, SeqNode)) and not child.shared:
                 stack.append(child)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from cfnfix.errors import FixError
-from cfnfix.nodes import MapNode, Path, SeqNode, Span, get_path
+from cfnfix.nodes import MapNode, Path, SeqNode, Span, column_of, get_path
 from cfnfix.writer import yaml_emit as emit
 from cfnfix.writer.edits import TextEdit
 from cfnfix.writer.plan import Op
-from cfnfix.writer.style import YamlStyle, _dash_column
+from cfnfix.writer.style import YamlStyle, dash_column
 
 
 class YamlWriter:
@@ -26,7 +26,7 @@ class YamlWriter:
     # -- text geometry -------------------------------------------------------------
 
     def column(self, offset: int) -> int:
-        return offset - (self.text.rfind("\n", 0, offset) + 1)
+        return column_of(self.text, offset)
 
     def line_start(self, offset: int) -> int:
         return self.text.rfind("\n", 0, offset) + 1
@@ -202,7 +202,7 @@ class YamlWriter:
             end = seq.item_spans[-1][1]
             return [TextEdit(end, end, ", " + rendered)]
         first_start = seq.item_spans[0][0]
-        dash = _dash_column(self.text, first_start)
+        dash = dash_column(self.text, first_start)
         if dash is None:
             raise FixError("cannot find the dash of a sequence item")
         style = YamlStyle(
@@ -287,7 +287,7 @@ class YamlWriter:
         if seq.flow or len(seq) < 2:
             raise FixError("can only remove an item from a block sequence with other items")
         item_start = seq.item_spans[index][0]
-        if _dash_column(self.text, item_start) is None:
+        if dash_column(self.text, item_start) is None:
             raise FixError("the item does not start its line")
         start = self.line_start(item_start)
         if not self.text[start:item_start].strip():  # "-" alone on the line above
