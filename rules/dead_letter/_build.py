@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfnfix.changes import AppendItem, Change, SetKey, add_resource
-from cfnfix.compliant import new_resource, taken_names
+from cfnfix.compliant import new_resource, taken_names, unique_name
 from cfnfix.intrinsics import NO_VALUE, GetAtt, If, Ref
 from cfnfix.settings import Settings
 from cfnfix.template import Resource, Template
@@ -87,11 +87,7 @@ def dead_letter_queue(
 def free_name(template: Template, base: str, plan: Plan) -> str:
     """``base`` or ``base2``... not used by the template, SAM or ``plan``'s new resources."""
     planned = {c.key for c in plan.changes if isinstance(c, SetKey) and c.path == ("Resources",)}
-    taken = taken_names(template) | planned
-    for name in _candidates(base):
-        if name not in taken:
-            return name
-    raise AssertionError("unreachable")  # pragma: no cover
+    return unique_name(template, base, planned)
 
 
 # -- statements ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from cfnfix.intrinsics import function_of, sub_parts
+from cfnfix.intrinsics import function_of
 from cfnfix.template import Resource, Template
 
 from ._refs import (
@@ -23,6 +23,7 @@ from ._refs import (
     has_value,
     referenced_ids,
     sam_events,
+    sub_text,
 )
 
 URL_SUFFIX = {"Ref": "AWS::URLSuffix"}
@@ -78,10 +79,7 @@ class Invoker:
 
 def principal_service(value: Any) -> str | None:
     """``s3`` for ``s3.amazonaws.com`` (also ``!Sub s3.${AWS::URLSuffix}`` and ``!Join``)."""
-    text: Any = value
-    parts = sub_parts(value)
-    if parts is not None:
-        text = parts[0]
+    text: Any = sub_text(value)
     fn = function_of(value)
     if fn is not None and fn[0] == "Fn::Join" and isinstance(fn[1], list) and len(fn[1]) == 2:
         separator, items = fn[1]

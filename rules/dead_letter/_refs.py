@@ -67,6 +67,12 @@ def _references(value: Any) -> Iterator[str]:
             yield from _references(item)
 
 
+def sub_text(value: Any) -> Any:
+    """The template string of a ``Fn::Sub``; any other value as it is."""
+    parts = sub_parts(value)
+    return parts[0] if parts else value
+
+
 def resources_referenced(template: Template, value: Any, *types: str) -> list[Resource]:
     """The template's resources of ``types`` that ``value`` refers to."""
     result = []

@@ -7,13 +7,13 @@ from typing import Any
 
 from cfnfix.changes import SetKey
 from cfnfix.compliant import logical_name
-from cfnfix.intrinsics import GetAtt, sub_parts
+from cfnfix.intrinsics import GetAtt
 from cfnfix.nodes import Path
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
 from ._build import Plan, dead_letter_queue, function_of_mapping, grant_function_send
-from ._refs import as_int, get, has_value, resources_referenced, sam_events
+from ._refs import as_int, get, has_value, resources_referenced, sam_events, sub_text
 
 STREAM_SOURCES = {
     "AWS::Kinesis::Stream": "Kinesis",
@@ -41,8 +41,7 @@ def stream_source(template: Template, properties: dict[str, Any]) -> str | None:
             return STREAM_SOURCES[resource.type]
         if resource.type.startswith("AWS::"):
             return None  # an SQS queue, an MQ broker, an MSK cluster...
-    parts = sub_parts(source)
-    text = parts[0] if parts else source
+    text = sub_text(source)
     if isinstance(text, str):
         if ":kinesis:" in text:
             return "Kinesis"

@@ -8,12 +8,20 @@ from typing import Any
 
 from cfnfix.changes import set_property
 from cfnfix.compliant import logical_name
-from cfnfix.intrinsics import GetAtt, sub_parts
+from cfnfix.intrinsics import GetAtt
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
 from ._build import Plan, dead_letter_queue
-from ._refs import QUEUE_TYPE, dead_letter_uses, get, has_value, json_value, queue_fifo
+from ._refs import (
+    QUEUE_TYPE,
+    dead_letter_uses,
+    get,
+    has_value,
+    json_value,
+    queue_fifo,
+    sub_text,
+)
 
 # A queue named like this is meant to be a dead-letter queue (for a source outside the
 # template, say): it needs no dead-letter queue of its own.
@@ -21,10 +29,7 @@ DLQ_NAME = re.compile(r"dlq|dead[-_]?letter|deadletter|redrive|poison|failed|fai
 
 
 def looks_like_dead_letter_queue(queue: Resource) -> bool:
-    name: Any = queue.properties.get("QueueName")
-    parts = sub_parts(name)
-    if parts is not None:
-        name = parts[0]
+    name: Any = sub_text(queue.properties.get("QueueName"))
     texts = [queue.logical_id, name if isinstance(name, str) else ""]
     return any(DLQ_NAME.search(text) for text in texts)
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from cfnfix.changes import SetKey
 from cfnfix.compliant import logical_name
-from cfnfix.intrinsics import GetAtt, sub_parts
+from cfnfix.intrinsics import GetAtt
 from cfnfix.nodes import Path
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
 from ._build import Plan, dead_letter_queue, grant_service_send
-from ._refs import has_value, resources_referenced, sam_events
+from ._refs import has_value, resources_referenced, sam_events, sub_text
 
 # Notification channels for people: a dead-letter queue is not what keeps them reliable.
 SKIPPED_PROTOCOLS = frozenset({"email", "email-json", "sms"})
@@ -24,8 +24,7 @@ def _topic_fifo_value(template: Template, topic_arn: Any) -> Any:
     topics = resources_referenced(template, topic_arn, "AWS::SNS::Topic")
     if len(topics) == 1:
         return topics[0].properties.get("FifoTopic")
-    parts = sub_parts(topic_arn)
-    text = parts[0] if parts else topic_arn
+    text = sub_text(topic_arn)
     if isinstance(text, str) and text.endswith(".fifo"):
         return True
     return None

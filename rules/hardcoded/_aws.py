@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
 
 # `arn:<partition>:` with a literal partition (longest alternatives first).

@@ -124,8 +124,15 @@ def _roots(template: Template) -> Iterator[tuple[Path, Any, Resource | None, str
             yield ("Outputs", name, "Value"), output["Value"], None, "Outputs"
 
 
-def occurrences(template: Template) -> Iterator[Occurrence]:
-    """Every literal string (and number) in properties, Globals and output values."""
+def occurrences(template: Template) -> tuple[Occurrence, ...]:
+    """Every literal string (and number) in properties, Globals and output values.
+
+    Computed once per template: HC002, HC003 and HC004 all scan the same literals.
+    """
+    return template.memoize("hardcoded.occurrences", lambda: tuple(_occurrences(template)))
+
+
+def _occurrences(template: Template) -> Iterator[Occurrence]:
     for root_path, root_value, resource, owner in _roots(template):
         stack: list[tuple[Path, Any, tuple[str, ...]]] = [(root_path, root_value, ())]
         while stack:

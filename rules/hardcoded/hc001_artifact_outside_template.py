@@ -34,6 +34,7 @@ from ._artifacts import (
     split_s3_uri,
     sub_split_bucket,
 )
+from ._aws import FUNCTION_TYPES
 from ._params import Plan, param_name
 from ._scan import has_placeholders, unescape_sub
 
@@ -50,7 +51,6 @@ VERSION_DESCRIPTION = (
 )
 URL_DESCRIPTION = "Replaces a hardcoded template URL (the default is the old value)."
 LAYER_TYPES = ("AWS::Lambda::LayerVersion", "AWS::Serverless::LayerVersion")
-FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 
 
 def convention_description(kind: str, convention: str) -> str:
@@ -65,6 +65,17 @@ def layer_description(layer: str) -> str:
         f"S3 bucket holding the content of the Lambda layer {layer}; leave empty to deploy "
         f"without the layer."
     )
+
+
+def _parameter_or_convention(
+    plan: Plan, base: str, value: Any, kind: str, description: str, what: str
+) -> Any:
+    """The value replacing a hardcoded ``value``: a parameter defaulting to it when it is
+    a LITERAL; for a CONVENTION an empty parameter that, when set, overrides it."""
+    if kind == LITERAL:
+        return Ref(plan.parameter(base, value, description))
+    parameter = plan.parameter(base, "", convention_description(what, describe(value)))
+    return If(plan.has_value(parameter), Ref(parameter), to_plain(value))
 
 
 def _used_variables(text: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -354,10 +365,10 @@ Resources:
 
     # -- fixes -----------------------------------------------------------------------
 
-    def _key_and_version(
-        self, plan: Plan, value: dict[str, Any], location: Location, owner: str
-    ) -> dict[str, Any]:
-        """The key and version entries, literals moved into parameters."""
+    def _move_key_and_version(
+        self, plan: Plan, path: Path, value: dict[str, Any], location: Location, owner: str
+    ) -> None:
+        """Move a literal key and version of the pair at ``path`` into parameters."""
         out: dict[str, Any] = {}
         for name, suffix, description in (
             (location.key, "ArtifactKey", KEY_DESCRIPTION),
@@ -375,20 +386,9 @@ Resources:
                 out[name] = Ref(parameter)
             else:
                 out[name] = to_plain(item)
-        return out
-
-    def _bucket_value(self, plan: Plan, bucket: Any, owner: str, kind: str) -> Any:
-        if kind == LITERAL:
-            parameter = plan.parameter(
-                param_name(owner, "ArtifactBucket"), bucket, BUCKET_DESCRIPTION
-            )
-            return Ref(parameter)
-        parameter = plan.parameter(
-            param_name(owner, "ArtifactBucket"),
-            "",
-            convention_description("S3 bucket", describe(bucket)),
-        )
-        return If(plan.has_value(parameter), Ref(parameter), to_plain(bucket))
+        for name, new in out.items():
+            if new != to_plain(value[name]):
+                plan.add(ReplaceValue((*path, name), new))
 
     def _pair_fix(
         self,
@@ -399,12 +399,16 @@ Resources:
         owner: str,
         kind: str,
     ) -> Fix:
-        bucket = self._bucket_value(plan, value[location.bucket], owner, kind)
+        bucket = _parameter_or_convention(
+            plan,
+            param_name(owner, "ArtifactBucket"),
+            value[location.bucket],
+            kind,
+            BUCKET_DESCRIPTION,
+            "S3 bucket",
+        )
         plan.add(ReplaceValue((*path, location.bucket), bucket))
-        others = self._key_and_version(plan, value, location, owner)
-        for name, new in others.items():
-            if new != to_plain(value[name]):
-                plan.add(ReplaceValue((*path, name), new))
+        self._move_key_and_version(plan, path, value, location, owner)
         return Fix.safe(_describe_fix(plan), *plan.changes)
 
     def _uri_fix(
@@ -417,16 +421,9 @@ Resources:
         kind: str,
     ) -> Fix | None:
         if location.kind == "url":
-            if kind == LITERAL:
-                parameter = plan.parameter(param_name(owner, "TemplateUrl"), value, URL_DESCRIPTION)
-                new: Any = Ref(parameter)
-            else:
-                parameter = plan.parameter(
-                    param_name(owner, "TemplateUrl"),
-                    "",
-                    convention_description("template URL", describe(value)),
-                )
-                new = If(plan.has_value(parameter), Ref(parameter), to_plain(value))
+            new = _parameter_or_convention(
+                plan, param_name(owner, "TemplateUrl"), value, kind, URL_DESCRIPTION, "template URL"
+            )
             plan.add(ReplaceValue(path, new))
             return Fix.safe(_describe_fix(plan), *plan.changes)
         return self._s3_uri_fix(plan, path, value, location, owner)
@@ -519,9 +516,7 @@ Resources:
         before = "Properties" if "Properties" in layer.node else None
         plan.add(SetKey(layer.path, "Condition", condition, before=before))
         plan.add(ReplaceValue((*path, location.bucket), Ref(parameter)))
-        for name, new in self._key_and_version(plan, value, location, layer.logical_id).items():
-            if new != to_plain(value[name]):
-                plan.add(ReplaceValue((*path, name), new))
+        self._move_key_and_version(plan, path, value, location, layer.logical_id)
         for ref_path, kind in _references(template, layer.logical_id):
             if kind == "layers-item":
                 plan.add(ReplaceValue(ref_path, If(condition, Ref(layer.logical_id), NO_VALUE)))

@@ -270,12 +270,8 @@ Resources:
             return Fix.unsafe(f"replace account id {account} with ${{AWS::AccountId}}", change)
         plan = Plan(template, names)
         text = occurrence.text
-        if (
-            not occurrence.in_sub
-            and is_whole_arn(text)
-            and len(find_arns(text)) == 1
-            and find_arns(text)[0].account == account
-        ):
+        arns = find_arns(text) if not occurrence.in_sub and is_whole_arn(text) else []
+        if len(arns) == 1 and arns[0].account == account:
             name = plan.parameter(arn_parameter_name(occurrence), text, ARN_DESCRIPTION)
             plan.add(replace_at(template, occurrence.path, Ref(name)))
             return Fix.safe(f"move the ARN into parameter {name}", *plan.changes)

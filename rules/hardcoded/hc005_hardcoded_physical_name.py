@@ -9,6 +9,7 @@ from cfnfix.intrinsics import Ref, Sub, function_of, ref_target, sub_parts
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
+from ._aws import FUNCTION_TYPES
 from ._params import Plan, param_name
 from ._scan import has_placeholders, replace_at, unescape_sub
 
@@ -186,7 +187,6 @@ Resources:
 
 
 LAMBDA_LOGS = "/aws/lambda/"
-FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 
 
 def _function_names(template: Template) -> dict[str, tuple[Resource, str | None]]:
