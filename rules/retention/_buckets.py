@@ -8,6 +8,8 @@ from cfnfix.changes import AppendItem
 from cfnfix.intrinsics import is_intrinsic
 from cfnfix.template import Resource
 
+from ._values import free_name
+
 RULES_PATH = ("LifecycleConfiguration", "Rules")
 
 
@@ -48,8 +50,5 @@ def has_enabled_rule_with(rules: list[dict[str, Any]], *actions: str) -> bool:
 
 def append_rule(bucket: Resource, base_id: str, rule: dict[str, Any]) -> AppendItem:
     """Add ``rule`` with an ``Id`` no other rule of the bucket has."""
-    taken = {r.get("Id") for r in lifecycle_rules(bucket) or []}
-    rule_id, n = base_id, 2
-    while rule_id in taken:
-        rule_id, n = f"{base_id}{n}", n + 1
+    rule_id = free_name(base_id, {r.get("Id") for r in lifecycle_rules(bucket) or []})
     return AppendItem(bucket.prop_path(*RULES_PATH), {"Id": rule_id, **rule})

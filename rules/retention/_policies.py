@@ -79,6 +79,14 @@ def protective_policies(template: Template, resource: Resource, preference: str)
     return "Retain", "Retain"
 
 
+def _author_choice(resource: Resource, value: object, choices: tuple[str, ...]) -> str | None:
+    """The literal policy ``value`` when it is one of ``choices`` (or a supported Snapshot)."""
+    chosen = literal_str(value)
+    if chosen in choices or (chosen == "Snapshot" and supports_snapshot(resource)):
+        return chosen
+    return None
+
+
 def missing_policy(template: Template, resource: Resource, preference: str) -> dict[str, str]:
     """The policy attributes a stateful resource lacks, with the values a fix writes.
 
@@ -90,21 +98,9 @@ def missing_policy(template: Template, resource: Resource, preference: str) -> d
     protective = protective_policies(template, resource, preference)
     missing: dict[str, str] = {}
     if deletion is None:
-        set_value = literal_str(replace)
-        if set_value in ("Delete", "Retain") or (
-            set_value == "Snapshot" and supports_snapshot(resource)
-        ):
-            assert set_value is not None
-            missing["DeletionPolicy"] = set_value
-        else:
-            missing["DeletionPolicy"] = protective[0]
+        chosen = _author_choice(resource, replace, ("Delete", "Retain"))
+        missing["DeletionPolicy"] = chosen if chosen is not None else protective[0]
     if replace is None:
-        set_value = literal_str(deletion)
-        if set_value in ("Delete", "Retain", "RetainExceptOnCreate") or (
-            set_value == "Snapshot" and supports_snapshot(resource)
-        ):
-            assert set_value is not None
-            missing["UpdateReplacePolicy"] = _mirror(set_value)
-        else:
-            missing["UpdateReplacePolicy"] = protective[1]
+        chosen = _author_choice(resource, deletion, ("Delete", "Retain", "RetainExceptOnCreate"))
+        missing["UpdateReplacePolicy"] = _mirror(chosen) if chosen is not None else protective[1]
     return missing

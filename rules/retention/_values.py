@@ -65,6 +65,22 @@ def literal_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def free_name(base: str, taken: set[Any]) -> str:
+    """``base``, or ``base2``, ``base3``... whichever is not in ``taken``."""
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}{n}", n + 1
+    return name
+
+
+def set_description(values: dict[str, Any]) -> str:
+    """``set A and B to 7``, or ``set A to 1 and B to 2`` when the values differ."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return f"set {' and '.join(values)} to {distinct.pop()}"
+    return "set " + " and ".join(f"{k} to {v}" for k, v in values.items())
+
+
 def symbolic(value: Any) -> str | None:
     """A string value with its references spelled as ``${Name}`` / ``${Res.Attr}``.
 

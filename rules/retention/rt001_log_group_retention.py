@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from typing import Any
 
 from cfnfix.changes import ReplaceValue, set_property
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._values import readable
+from ._values import literal_int, readable
 
 # The values CloudWatch Logs accepts for RetentionInDays.
 RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
-
-
-def as_days(value: Any) -> int | None:
-    """The number of days a literal value means (``"14"`` counts), else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
 
 
 class LogGroupWithoutRetention(Rule):
@@ -114,7 +102,7 @@ Resources:
                 )
                 continue
             value = resource.properties["RetentionInDays"]
-            days = as_days(value)
+            days = literal_int(value)
             if days is None or days in RETENTION_DAYS:
                 continue  # a reference, or a valid literal
             path = resource.prop_path("RetentionInDays")

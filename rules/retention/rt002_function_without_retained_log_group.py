@@ -19,7 +19,7 @@ from ._logs import (
     role_of,
     role_writes_any_log_group,
 )
-from ._values import plain_properties, readable, references, symbolic
+from ._values import free_name, plain_properties, readable, references, symbolic
 from .rt001_log_group_retention import RETENTION_DAYS
 
 
@@ -60,9 +60,7 @@ def _write_permission(role: Resource, group: str) -> Change | None:
         ):
             path = role.prop_path("Policies", index, "PolicyDocument", "Statement", 0, "Resource")
             return AppendItem(path, arn)
-    name, n = _POLICY_NAME, 2
-    while name in names:
-        name, n = f"{_POLICY_NAME}{n}", n + 1
+    name = free_name(_POLICY_NAME, names)
     statement: dict[str, Any] = {
         "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

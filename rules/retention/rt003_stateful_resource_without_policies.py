@@ -9,6 +9,7 @@ from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
 from ._policies import PREFERENCES, is_stateful, missing_policy
+from ._values import set_description
 
 _ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
 
@@ -143,11 +144,7 @@ Resources:
                     f"{resource.type} has a DeletionPolicy but no UpdateReplacePolicy: "
                     "an update that replaces the resource deletes the old one's data"
                 )
-            values = set(missing.values())
-            if len(values) == 1:
-                description = f"set {' and '.join(missing)} to {values.pop()}"
-            else:
-                description = "set " + " and ".join(f"{k} to {v}" for k, v in missing.items())
+            description = set_description(missing)
             changes = [
                 SetKey(resource.path, key, missing[key], before=_insert_before(resource, key))
                 for key in _ATTRIBUTES

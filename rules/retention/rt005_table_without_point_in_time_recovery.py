@@ -11,6 +11,7 @@ from cfnfix.nodes import Path
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
+from ._databases import global_table_replicas, owner_path
 from ._values import literal_bool, readable
 
 _SPEC = "PointInTimeRecoverySpecification"
@@ -75,13 +76,8 @@ Resources:
         for resource in readable(template, "AWS::DynamoDB::Table"):
             yield from self._check(resource.prop_path(), resource.properties, "table")
         for resource in readable(template, "AWS::DynamoDB::GlobalTable"):
-            replicas = resource.properties.get("Replicas")
-            if not isinstance(replicas, list):
-                continue
-            for index, replica in enumerate(replicas):
-                if isinstance(replica, dict) and not is_intrinsic(replica):
-                    path = resource.prop_path("Replicas", index)
-                    yield from self._check(path, replica, "global table replica")
+            for path, replica in global_table_replicas(resource):
+                yield from self._check(path, replica, "global table replica")
         for resource in readable(template, "AWS::Serverless::SimpleTable"):
             yield self.finding(
                 resource.path,
@@ -92,10 +88,9 @@ Resources:
 
     def _check(self, path: Path, owner: dict[str, Any], what: str) -> Iterator[Finding]:
         spec = owner.get(_SPEC)
-        where = path[:-1] if path[-1] == "Properties" else path
         if spec is None:
             yield self.finding(
-                where,
+                owner_path(path),
                 f"{what} without point-in-time recovery: overwritten or deleted items "
                 "cannot be restored",
                 fix=Fix.safe(

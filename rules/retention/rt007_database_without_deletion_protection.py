@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from cfnfix.changes import ReplaceValue, SetKey
-from cfnfix.intrinsics import is_intrinsic
 from cfnfix.nodes import Path
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._databases import DELETION_PROTECTION
+from ._databases import DELETION_PROTECTION, global_table_replicas, owner_path
 from ._policies import is_cluster_member
 from ._values import literal_bool, readable
 
@@ -74,21 +73,17 @@ Resources:
             key = DELETION_PROTECTION[resource.type]
             yield from self._check(resource.prop_path(), resource.properties, key, resource.type)
         for resource in readable(template, "AWS::DynamoDB::GlobalTable"):
-            replicas = resource.properties.get("Replicas")
-            if resource.deletion_policy == "Delete" or not isinstance(replicas, list):
+            if resource.deletion_policy == "Delete":
                 continue
-            for index, replica in enumerate(replicas):
-                if isinstance(replica, dict) and not is_intrinsic(replica):
-                    path = resource.prop_path("Replicas", index)
-                    yield from self._check(
-                        path, replica, "DeletionProtectionEnabled", "global table replica"
-                    )
+            for path, replica in global_table_replicas(resource):
+                yield from self._check(
+                    path, replica, "DeletionProtectionEnabled", "global table replica"
+                )
 
     def _check(self, path: Path, owner: dict[str, Any], key: str, what: str) -> Iterator[Finding]:
         if key not in owner:
-            where = path[:-1] if path[-1] == "Properties" else path
             yield self.finding(
-                where,
+                owner_path(path),
                 f"{what} without {key}: a stack operation or one API call can delete it",
                 fix=Fix.safe(f"set {key} to true", SetKey(path, key, True)),
             )

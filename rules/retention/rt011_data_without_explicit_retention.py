@@ -11,7 +11,7 @@ from cfnfix.nodes import walk
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
-from ._values import plain_properties
+from ._values import plain_properties, set_description
 
 # Keys under which a queue's ARN makes it a dead-letter queue.
 _DEAD_LETTER_KEYS = frozenset(
@@ -155,18 +155,12 @@ Resources:
             missing = {k: v for k, v in wanted.items() if k not in resource.properties}
             if not missing:
                 continue
-            names = " and ".join(missing)
-            values = set(missing.values())
-            if len(values) == 1:
-                description = f"set {names} to {values.pop()}"
-            else:
-                description = "set " + " and ".join(f"{k} to {v}" for k, v in missing.items())
             yield self.finding(
                 resource.path,
-                f"{resource.type} without {names}: the service deletes its data after a "
-                "default period nobody chose",
+                f"{resource.type} without {' and '.join(missing)}: the service deletes its "
+                "data after a default period nobody chose",
                 fix=Fix.safe(
-                    description,
+                    set_description(missing),
                     *(SetKey(resource.prop_path(), k, v) for k, v in missing.items()),
                 ),
             )

@@ -160,7 +160,7 @@ class TagRead:
 
 
 def _is_no_value(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("Ref") == "AWS::NoValue" and len(value) == 1
+    return ref_target(value) == "AWS::NoValue"
 
 
 def _if_branches(value: Any) -> list[tuple[int, Any]] | None:

@@ -219,13 +219,19 @@ Resources:
         path = own.path if own.read.form != "absent" and own.kind == "tags" else resource.path
         noun = "tag" if len(missing) == 1 else "tags"
         message = f"{resource.type} lacks the required {noun} {_quoted(missing)}"
-        fix, reason = self._fix(template, spec, sites, {k: required[k] for k in missing})
+        tags = {k: required[k] for k in missing}
+        fix, reason = self._fix(template, spec, sites, tags, len(present))
         if reason:
             message += f" (no fix: {reason})"
         return self.finding(path, message, fix=fix)
 
     def _fix(
-        self, template: Template, spec: TagSpec, sites: list[Site], tags: dict[str, Any]
+        self,
+        template: Template,
+        spec: TagSpec,
+        sites: list[Site],
+        tags: dict[str, Any],
+        counted: int,
     ) -> tuple[Fix | None, str]:
         """The fix, or ``None`` and why there is none."""
         for key, value in tags.items():
@@ -246,7 +252,6 @@ Resources:
                     f"the configured value of {key!r} refers to the resource "
                     f"{_quoted(refs.resources)}, which risks a circular dependency"
                 )
-        counted = len(frozenset().union(*(s.read.keys for s in sites)))
         if counted + len(tags) > MAX_TAGS:
             return None, f"adding them would exceed {MAX_TAGS} tags"
         # The template tags these resources in Globals: add the tags there.
