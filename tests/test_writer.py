@@ -255,4 +255,7 @@ def test_dash_alone_on_its_line() -> None:
 def test_remove_item_whose_dash_is_alone_on_its_line() -> None:
     text = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      L:\n       -\n        A: 1\n       -\n        A: 2\n"
     out = apply_changes(text, [RemoveItem((*PROPS, "L"), 0)])
-    assert out == "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      L:\n       -\n        A: 2\n"
+    assert (
+        out
+        == "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      L:\n       -\n        A: 2\n"
+    )
