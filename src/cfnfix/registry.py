@@ -119,17 +119,25 @@ def matches(rule: type[Rule], selector: str) -> bool:
     )
 
 
+def _picks(rule: type[Rule], selector: str) -> bool:
+    """Whether a `select` entry turns a rule on. Opt-in rules (``default_enabled = False``)
+    are turned on only by their id, their name or "ALL", never by a family or prefix."""
+    if selector == "ALL" or selector in (rule.id, rule.name):
+        return True
+    return rule.default_enabled and matches(rule, selector)
+
+
 def select(
     rules: dict[str, type[Rule]], select: Iterable[str], ignore: Iterable[str]
 ) -> list[type[Rule]]:
-    selectors = list(select) or ["ALL"]
+    selectors = list(select)
     ignored = list(ignore)
     for selector in [*selectors, *ignored]:
         if selector != "ALL" and not any(matches(r, selector) for r in rules.values()):
             raise ConfigError(f"unknown rule selector {selector!r} (not an id, name or family)")
     chosen = []
     for rule in rules.values():
-        picked = any(s == "ALL" or matches(rule, s) for s in selectors)
+        picked = any(_picks(rule, s) for s in selectors) if selectors else rule.default_enabled
         if picked and not any(matches(rule, s) for s in ignored):
             chosen.append(rule)
     return chosen

@@ -96,6 +96,8 @@ class Rule:
     why: ClassVar[str]
     fix_safety: ClassVar[str] = "This rule has no fix."
     fix_availability: ClassVar[str] = "none"  # "always" | "sometimes" | "none"
+    # False: an opt-in rule, run only when selected by its id or name, or by "ALL".
+    default_enabled: ClassVar[bool] = True
     examples: ClassVar[tuple[Example, ...]] = ()
     # JSON Schema of each option, with a "default".
     options_schema: ClassVar[dict[str, dict[str, Any]]] = {}
