@@ -159,7 +159,7 @@ def grant_role_send(
         if policies is not None and not isinstance(policies, list):
             plan.notes.append(f"{who} {role.logical_id} needs {SEND} on {queue}")
             continue
-        names = {get(p, "PolicyName") for p in policies or []}
+        names = {n for p in policies or [] if isinstance(n := get(p, "PolicyName"), str)}
         policy_name = next(n for n in _candidates(f"{queue}Send") if n not in names)
         item: Any = {
             "PolicyName": policy_name,

@@ -47,7 +47,9 @@ def _write_permission(role: Resource, group: str) -> Change | None:
     for index, policy in enumerate(policies):
         if not isinstance(policy, dict):
             continue
-        names.add(policy.get("PolicyName"))
+        name = policy.get("PolicyName")
+        if isinstance(name, str):  # a `!Sub` name cannot clash with a literal one
+            names.add(name)
         if policy.get("PolicyName") != _POLICY_NAME:
             continue
         document = policy.get("PolicyDocument")

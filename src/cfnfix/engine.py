@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +62,14 @@ def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
     return [rule(options.get(rule.id), settings) for rule in chosen]
 
 
+def _rule_error(rule: Rule, template: Template, exc: Exception) -> RuleError:
+    """A rule's crash as a one-line error; ``CFNFIX_DEBUG=1`` also prints its traceback."""
+    if os.environ.get("CFNFIX_DEBUG"):
+        header = f"cfnfix: rule {rule.id} failed on {template.path}:\n"
+        sys.stderr.write(header + "".join(traceback.format_exception(exc)))
+    return RuleError(rule.id, f"{type(exc).__name__}: {exc}")
+
+
 def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
     """Every rule's findings, less the suppressed ones, plus findings on suppressions."""
     result = CheckResult()
@@ -66,14 +77,14 @@ def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
         try:
             result.findings.extend(rule.check(template))
         except Exception as exc:  # a rule bug must not hide the other rules' findings
-            result.rule_errors.append(RuleError(rule.id, f"{type(exc).__name__}: {exc}"))
+            result.rule_errors.append(_rule_error(rule, template, exc))
     written = suppressions.collect(template)
     result.findings = suppressions.apply(template, result.findings, written)
     for rule in rules:
         try:
             result.findings.extend(rule.review(template, written, rules))
         except Exception as exc:
-            result.rule_errors.append(RuleError(rule.id, f"{type(exc).__name__}: {exc}"))
+            result.rule_errors.append(_rule_error(rule, template, exc))
     result.findings.sort(key=lambda f: sort_key(template, f))
     return result
 
