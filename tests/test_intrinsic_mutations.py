@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from cfnfix.engine import run_rules
 from cfnfix.errors import LoadError
 from cfnfix.fixer import fix_template
 from cfnfix.nodes import MapNode, SeqNode, walk
-from cfnfix.rule import Rule
+from cfnfix.rule import Finding, Rule
 from cfnfix.source import Source, read_source
 from cfnfix.template import Template
 from tests.conftest import FIXTURES
@@ -170,3 +170,27 @@ def test_the_reported_policy_name_case(every_rule: list[Rule]) -> None:
     text = (REGRESSIONS / "intrinsic-policy-name.yaml").read_text(encoding="utf-8")
     template = Template.parse(Source.from_text(text, "t.yaml"))
     assert _rule_errors(template, every_rule) == []
+
+
+class _Crashing(Rule):
+    id = "ZZ901"
+    name = "always-crashes"
+    family = "test"
+    summary = what = why = "Raises on every template."
+
+    def check(self, template: Template) -> Iterator[Finding]:
+        raise TypeError("unhashable type: 'MapNode'")
+
+
+def test_debug_shows_a_rule_errors_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = Template.parse(Source.from_text("Resources: {Q: {Type: AWS::SQS::Queue}}\n"))
+    monkeypatch.delenv("CFNFIX_DEBUG", raising=False)
+    assert _rule_errors(template, [_Crashing()]) == ["ZZ901: TypeError: unhashable type: 'MapNode'"]
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("CFNFIX_DEBUG", "1")
+    assert len(_rule_errors(template, [_Crashing()])) == 1
+    err = capsys.readouterr().err
+    assert "rule ZZ901 failed on template.yaml" in err
+    assert "Traceback (most recent call last)" in err and 'raise TypeError("unhashable' in err
