@@ -8,12 +8,12 @@ Everything here reads plain template values; nothing here is a rule.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from cfnfix.changes import Change, ReplaceValue, SetKey, add_resource
+from cfnfix.changes import Change, SetKey, add_resource
 from cfnfix.compliant import logical_name, new_resource, unique_name
-from cfnfix.intrinsics import GetAtt, Ref, Sub, function_of
+from cfnfix.intrinsics import Ref, Sub, function_of
 from cfnfix.nodes import walk
 from cfnfix.rule import Fix
 from cfnfix.settings import Settings
@@ -235,17 +235,13 @@ def encrypt_topic(
     settings: Settings,
     topic: Resource,
     services: list[str],
-    paths: list[tuple[str | int, ...]],
+    value: Callable[[str], Any],
 ) -> Fix:
-    """Point ``paths`` (the topic's ``KmsMasterKeyId`` or branches of it) at a
+    """Set the topic's ``KmsMasterKeyId`` to ``value(key)``, where ``key`` is a
     customer-managed key that ``services`` may use (see ``key_for_services``)."""
     changes: list[Change] = []
     key, created = key_for_services(template, settings, topic, services, changes)
-    for path in paths:
-        if path == topic.prop_path("KmsMasterKeyId") and "KmsMasterKeyId" not in topic.properties:
-            changes.append(SetKey(topic.prop_path(), "KmsMasterKeyId", GetAtt(key, "Arn")))
-        else:
-            changes.append(ReplaceValue(path, GetAtt(key, "Arn")))
+    changes.append(SetKey(topic.prop_path(), "KmsMasterKeyId", value(key)))
     verb = "a new" if created else "the template's"
     return Fix.unsafe(
         f"encrypt with {verb} customer-managed key {key} that {', '.join(services)} may use",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cfnfix.changes import set_property
+from cfnfix.intrinsics import GetAtt
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
@@ -96,5 +97,6 @@ Resources:
                 f"encrypt with the AWS-managed key {AWS_MANAGED_KEY}",
                 set_property(topic.logical_id, "KmsMasterKeyId", AWS_MANAGED_KEY),
             )
-        path = topic.prop_path("KmsMasterKeyId")
-        return encrypt_topic(template, self.settings, topic, services, [path])
+        return encrypt_topic(
+            template, self.settings, topic, services, lambda key: GetAtt(key, "Arn")
+        )

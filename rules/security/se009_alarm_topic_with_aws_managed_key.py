@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cfnfix.intrinsics import function_of
-from cfnfix.nodes import Path
+from cfnfix.intrinsics import GetAtt, function_of
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
@@ -17,21 +16,18 @@ from ._storage import TOPIC_TYPE, topic_publishers
 MAX_SHOWN = 3
 
 
-def managed_key_paths(template: Template, value: Any, path: Path) -> list[Path] | None:
-    """Where below ``path`` the value spells ``alias/aws/sns`` (through ``Fn::If``
-    branches); ``None`` when it comes from a parameter (the deployer's choice)."""
+def without_managed_key(template: Template, value: Any, key: Any) -> Any:
+    """``value`` with each spelling of ``alias/aws/sns`` replaced by ``key`` (through
+    ``Fn::If`` branches); ``None`` when it comes from a parameter (the deployer's choice)."""
     fn = function_of(value)
     if fn is not None and fn[0] == "Fn::If" and isinstance(fn[1], list) and len(fn[1]) == 3:
-        found: list[Path] = []
-        for index in (1, 2):
-            branch = managed_key_paths(template, fn[1][index], (*path, "Fn::If", index))
-            if branch is None:
-                return None
-            found += branch
-        return found
-    if fn is not None and fn[0] == "Ref":
-        return None if aws_managed(template, value, "sns") else []
-    return [path] if aws_managed(template, value, "sns") else []
+        branches = [without_managed_key(template, b, key) for b in fn[1][1:]]
+        if any(b is None for b in branches):
+            return None
+        return {"Fn::If": [fn[1][0], *branches]}
+    if not aws_managed(template, value, "sns"):
+        return value
+    return None if fn is not None and fn[0] == "Ref" else key
 
 
 class AlarmTopicWithAwsManagedKey(Rule):
@@ -104,7 +100,7 @@ Resources:
                 path,
                 f"topic is encrypted with the AWS-managed key alias/aws/sns, which AWS services "
                 f"cannot use: notifications from {shown} are never delivered",
-                fix=self._fix(template, topic, value, path, sorted(services)),
+                fix=self._fix(template, topic, value, sorted(services)),
             )
 
     @staticmethod
@@ -113,9 +109,14 @@ Resources:
         return resource is not None and resource.type != "AWS::SNS::TopicPolicy"
 
     def _fix(
-        self, template: Template, topic: Resource, value: Any, path: Path, services: list[str]
+        self, template: Template, topic: Resource, value: Any, services: list[str]
     ) -> Fix | None:
-        paths = managed_key_paths(template, value, path)
-        if not paths:
+        if without_managed_key(template, value, "") is None:
             return None
-        return encrypt_topic(template, self.settings, topic, services, paths)
+        return encrypt_topic(
+            template,
+            self.settings,
+            topic,
+            services,
+            lambda key: without_managed_key(template, value, GetAtt(key, "Arn")),
+        )
