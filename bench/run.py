@@ -1,12 +1,19 @@
-"""Benchmark: ``cfnfix check`` against ``cfn-lint`` on the same files, in one run.
+"""Benchmark: cfnfix against cfn-lint (and checkov, when installed) on the same files, in
+one run, with the performance targets checked.
 
-    python3 bench/run.py                 # corpus + synthetic 100/500/2,000 resources
-    python3 bench/run.py --quick         # corpus + synthetic 100/500 only
+    python3 bench/run.py                  # start-up, corpus, synthetic 500/2,000/5,000, fix
+    python3 bench/run.py --quick          # start-up, corpus, synthetic 500 only
+    python3 bench/run.py --markdown       # the table as Markdown, for the README
 
-Each tool runs as a fresh process over the same file list (start-up included, as in
-CI). Files that cfnfix cannot load (invalid YAML, duplicate keys...) are left out for
-both, because cfn-lint aborts a whole multi-file run on some of them. Reports wall
-time, the cfn-lint / cfnfix ratio, and cfnfix's peak resident memory.
+Each tool runs as a fresh process over the same file list (start-up included, as in CI);
+every cfnfix rule that is on by default runs. Files that cfnfix cannot load (invalid
+YAML, duplicate keys...) are left out for every tool, because cfn-lint aborts a whole
+multi-file run on some of them. `fix` is timed as `cfnfix fix --unsafe-fixes` on a fresh
+copy of the same files (the other tools cannot fix, so it has no ratio).
+
+Targets (issue 12): start-up under 150 ms; corpus check at least 50x faster than
+cfn-lint; check time linear in resources (5,000 within 11x of 500); `fix` of 2,000
+resources under 3 s; peak memory under 10x the template's size plus 60 MB.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,31 +35,58 @@ from gen_templates import template  # noqa: E402
 
 ROOT = HERE.parent
 CORPUS = Path(os.environ.get("CFNFIX_CORPUS", ROOT.parent / "shared" / "corpus"))
+MIB = 1024 * 1024
+ONE_RESOURCE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      RetentionInDays: 30
+"""
 
 
-def cfn_lint_command() -> list[str]:
-    beside = Path(sys.executable).parent / "cfn-lint"
-    found = str(beside) if beside.exists() else shutil.which("cfn-lint")
-    if found is None:
-        raise SystemExit("cfn-lint is not installed: pip install cfn-lint")
-    return [found]
+def installed(name: str) -> list[str] | None:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    return [found] if found else None
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of ``command``."""
+def cfnfix_command() -> list[str]:
+    return installed("cfnfix") or [sys.executable, "-m", "cfnfix"]
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mib: float
+
+
+def timed(command: list[str], allowed: tuple[int, ...]) -> Run:
+    """Wall time and peak resident memory of one run of ``command``."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    allowed = (0, 1, 2) if "cfnfix" in command else (0, 2, 4, 6, 8, 10, 12, 14)
-    if code not in allowed:  # cfn-lint ORs 2 | 4 | 8 for errors, warnings, info
-        raise SystemExit(f"{command[:3]} failed with exit code {code}")
-    return elapsed, usage.ru_maxrss
+    if code not in allowed:
+        raise SystemExit(f"{' '.join(command[:3])} ... failed with exit code {code}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+def median(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs))
+
+
+# cfnfix exits 0/1 (nothing found / findings); cfn-lint ORs 2 | 4 | 8 (error, warning,
+# info); checkov exits 1 when a check fails.
+CFNFIX_OK = (0, 1)
+CFNLINT_OK = (0, 2, 4, 6, 8, 10, 12, 14)
+CHECKOV_OK = (0, 1)
 
 
 def comparable(files: list[Path]) -> list[Path]:
-    """Files both tools can process (found in a child process, so that this process stays
+    """Files every tool can process (found in a child process, so that this process stays
     small: a child's peak memory counts its parent's at the time of the fork)."""
     out = subprocess.run(
         [sys.executable, __file__, "--filter", *map(str, files)],
@@ -59,13 +94,12 @@ def comparable(files: list[Path]) -> list[Path]:
         text=True,
         check=True,
     )
-    print(out.stderr, end="")
+    print(out.stderr, end="", file=sys.stderr)
     return [Path(line) for line in out.stdout.splitlines()]
 
 
 def filter_comparable(files: list[Path]) -> list[Path]:
-    """cfnfix loads them and cfn-lint does not crash on them (one crash aborts a whole
-    multi-file cfn-lint run)."""
+    """cfnfix loads them and cfn-lint does not crash on them."""
     sys.path.insert(0, str(ROOT / "src"))
     from cfnfix import validate
     from cfnfix.errors import LoadError
@@ -88,62 +122,172 @@ def filter_comparable(files: list[Path]) -> list[Path]:
     return keep
 
 
-def measure(name: str, files: list[Path], repeat: int) -> dict[str, float | str | int]:
+@dataclass
+class Row:
+    dataset: str
+    files: list[Path]
+    size_mib: float
+    check: Run
+    fix: Run | None = None
+    tools: dict[str, Run] = field(default_factory=dict)
+
+
+def measure(
+    dataset: str, files: list[Path], repeat: int, others: dict[str, list[str]], fix: bool
+) -> Row:
     paths = [str(f) for f in files]
-    cfnfix = [timed([sys.executable, "-m", "cfnfix", "check", *paths]) for _ in range(repeat)]
-    cfnlint = [timed([*cfn_lint_command(), *paths]) for _ in range(repeat)]
-    fix_s = statistics.median(t for t, _ in cfnfix)
-    lint_s = statistics.median(t for t, _ in cfnlint)
-    return {
-        "dataset": name,
-        "files": len(files),
-        "cfnfix_s": fix_s,
-        "cfnlint_s": lint_s,
-        "ratio": lint_s / fix_s,
-        "cfnfix_peak_mib": max(m for _, m in cfnfix) / 1024,
-        "cfnlint_peak_mib": max(m for _, m in cfnlint) / 1024,
-    }
+    print(f"measuring {dataset} ({len(files)} files)...", file=sys.stderr)
+    check = median([timed([*cfnfix_command(), "check", *paths], CFNFIX_OK) for _ in range(repeat)])
+    row = Row(dataset, files, sum(f.stat().st_size for f in files) / MIB, check)
+    for name, command in others.items():
+        allowed = CHECKOV_OK if name == "checkov" else CFNLINT_OK
+        args = ["--quiet", "--compact", "-f", *paths] if name == "checkov" else paths
+        row.tools[name] = median([timed([*command, *args], allowed) for _ in range(repeat)])
+    if fix:
+        runs = []
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                copies = []
+                for i, file in enumerate(files):
+                    copy = Path(tmp) / f"{i:04d}-{file.name}"
+                    shutil.copyfile(file, copy)
+                    copies.append(str(copy))
+                runs.append(timed([*cfnfix_command(), "fix", "--unsafe-fixes", *copies], CFNFIX_OK))
+        row.fix = median(runs)
+    return row
+
+
+def startup(repeat: int) -> Run:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "one.yaml"
+        path.write_text(ONE_RESOURCE)
+        timed([*cfnfix_command(), "check", str(path)], CFNFIX_OK)  # warm the file cache
+        return median(
+            [timed([*cfnfix_command(), "check", str(path)], CFNFIX_OK) for _ in range(repeat)]
+        )
+
+
+def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for each target whose data was measured."""
+    out = [("start-up under 150 ms", f"{start.seconds * 1000:.0f} ms", start.seconds < 0.150)]
+    corpus = rows.get("corpus")
+    if corpus and "cfn-lint" in corpus.tools:
+        ratio = corpus.tools["cfn-lint"].seconds / corpus.check.seconds
+        out.append(("corpus check at least 50x faster than cfn-lint", f"{ratio:.1f}x", ratio >= 50))
+    small, large = rows.get("synthetic 500"), rows.get("synthetic 5000")
+    if small and large:
+        growth = large.check.seconds / small.check.seconds
+        out.append(("5,000 resources within 11x of 500", f"{growth:.1f}x", growth <= 11))
+    mid = rows.get("synthetic 2000")
+    if mid and mid.fix:
+        out.append(
+            ("fix of 2,000 resources under 3 s", f"{mid.fix.seconds:.2f} s", mid.fix.seconds < 3)
+        )
+    worst = ""
+    met = True
+    for row in rows.values():
+        if len(row.files) != 1:
+            continue
+        budget = 10 * row.size_mib + 60
+        for run in (row.check, row.fix):
+            if run is None:
+                continue
+            met &= run.peak_mib < budget
+            worst = max(worst, f"{run.peak_mib:.0f} MiB of {budget:.0f} MiB ({row.dataset})")
+    if worst:
+        out.append(("peak memory under 10x size + 60 MB (single templates)", worst, met))
+    return out
+
+
+def render(rows: dict[str, Row], start: Run, repeat: int, markdown: bool) -> str:
+    names = sorted({name for row in rows.values() for name in row.tools})
+    head = ["dataset", "files", "MiB", "cfnfix check", *names, *[f"{n} ratio" for n in names]]
+    head += ["cfnfix peak", "cfnfix fix", "fix peak"]
+    table = []
+    for row in rows.values():
+        cells = [
+            row.dataset,
+            str(len(row.files)),
+            f"{row.size_mib:.2f}",
+            f"{row.check.seconds:.2f} s",
+        ]
+        cells += [f"{row.tools[n].seconds:.2f} s" if n in row.tools else "-" for n in names]
+        cells += [
+            f"{row.tools[n].seconds / row.check.seconds:.1f}x" if n in row.tools else "-"
+            for n in names
+        ]
+        cells += [f"{row.check.peak_mib:.0f} MiB"]
+        cells += (
+            [f"{row.fix.seconds:.2f} s", f"{row.fix.peak_mib:.0f} MiB"] if row.fix else ["-", "-"]
+        )
+        table.append(cells)
+    lines = [
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs; "
+        f"start-up (one-resource check): {start.seconds * 1000:.0f} ms, {start.peak_mib:.0f} MiB",
+        "",
+    ]
+    if markdown:
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        lines += ["| " + " | ".join(cells) + " |" for cells in table]
+        lines += ["", "| target | measured | met |", "|---|---:|---|"]
+        lines += [
+            f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in verdicts(rows, start)
+        ]
+    else:
+        widths = [max(len(c[i]) for c in [head, *table]) for i in range(len(head))]
+        for cells in [head, *table]:
+            lines.append(
+                "  ".join(
+                    c.rjust(w) if i else c.ljust(w)
+                    for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+                )
+            )
+        lines.append("")
+        lines += [f"{'met' if ok else 'NOT MET'}: {t}: {m}" for t, m, ok in verdicts(rows, start)]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="skip the 2,000-resource template")
+    parser.add_argument("--quick", action="store_true", help="synthetic 500 only")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--startup-repeat", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
+    parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--no-fix", action="store_true", help="do not time cfnfix fix")
+    parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--filter", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.filter:
         print("\n".join(map(str, filter_comparable(args.filter))))
         return
-    lint = cfn_lint_command()
-    rows = []
-    if CORPUS.is_dir():
-        files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
-        rows.append(measure("corpus", comparable(files), args.repeat))
-    else:
-        print(f"(corpus not found at {CORPUS}; set CFNFIX_CORPUS)")
-    sizes = args.sizes or ([100, 500] if args.quick else [100, 500, 2000])
+    lint = installed("cfn-lint")
+    if lint is None:
+        raise SystemExit("cfn-lint is not installed: pip install cfn-lint")
+    others = {"cfn-lint": lint}
+    checkov = installed("checkov")
+    if checkov:
+        others["checkov"] = checkov
+    start = startup(args.startup_repeat)
+    rows: dict[str, Row] = {}
+    if CORPUS.is_dir() and not args.no_corpus:
+        found = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+        rows["corpus"] = measure("corpus", comparable(found), args.repeat, others, not args.no_fix)
+    elif not args.no_corpus:
+        print(f"(corpus not found at {CORPUS}; set CFNFIX_CORPUS)", file=sys.stderr)
+    sizes = args.sizes or ([500] if args.quick else [500, 2000, 5000])
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = Path(tmp) / f"synthetic-{size}.yaml"
             path.write_text(template(size))
-            rows.append(measure(f"synthetic {size} resources", [path], args.repeat))
-    version = subprocess.run([*lint, "--version"], capture_output=True, text=True).stdout.split()
-    print(
-        f"{' '.join(version)}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-        f"median of {args.repeat} runs"
-    )
-    print(
-        f"{'dataset':<28} {'files':>5} {'cfnfix s':>9} {'cfn-lint s':>10} {'ratio':>7} "
-        f"{'cfnfix MiB':>10} {'cfn-lint MiB':>12}"
-    )
-    for r in rows:
-        print(
-            f"{r['dataset']:<28} {r['files']:>5} {r['cfnfix_s']:>9.2f} {r['cfnlint_s']:>10.2f} "
-            f"{r['ratio']:>6.1f}x {r['cfnfix_peak_mib']:>10.0f} {r['cfnlint_peak_mib']:>12.0f}"
-        )
+            name = f"synthetic {size}"
+            rows[name] = measure(name, [path], args.repeat, others, not args.no_fix)
+    version = subprocess.run([*lint, "--version"], capture_output=True, text=True).stdout.strip()
+    print(version)
+    print(render(rows, start, args.repeat, args.markdown))
 
 
 if __name__ == "__main__":

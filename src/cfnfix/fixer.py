@@ -13,6 +13,7 @@ from cfnfix.nodes import to_plain
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import RenderedFix, Writer, apply_edits
+from cfnfix.writer.batch import Batch
 
 MAX_ITERATIONS = 16
 
@@ -100,6 +101,7 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
             break
         writer = Writer(current)
         batch: list[tuple[Finding, RenderedFix]] = []
+        accepted = Batch()
         for finding in candidates:
             assert finding.fix is not None
             try:
@@ -107,7 +109,8 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
             except FixError as exc:
                 refused[_fix_key(finding)] = RefusedFix(finding, str(exc))
                 continue
-            if not any(rendered.conflicts_with(other) for _, other in batch):
+            if not accepted.conflicts(rendered):
+                accepted.add(rendered)
                 batch.append((finding, rendered))
         if not batch:
             break
