@@ -34,7 +34,11 @@ CASES: dict[str, tuple[str, bytes, str]] = {
         b"Resources:\n  Q: {Type: AWS::SQS::Queue}\n  Q: {Type: AWS::SNS::Topic}\n",
         "duplicate key 'Q'",
     ),
-    "unknown_tag": ("t.yaml", b"Resources:\n  Q:\n    Type: !Rain::Module x\n", "unknown tag"),
+    "python_tag": (
+        "t.yaml",
+        b"Resources:\n  Q: !!python/object/apply:os.system [echo hi]\n",
+        "unsupported YAML tag '!!python/object/apply:os.system'",
+    ),
     "alias_bomb": ("t.yaml", BOMB.encode(), "alias bomb"),
     "deep_nesting": ("t.yaml", b"Resources: " + b"[" * 100_000 + b"]" * 100_000, "nesting deeper"),
     "multiple_documents": ("t.yaml", b"Resources: {}\n---\nResources: {}\n", "invalid YAML"),
@@ -116,3 +120,42 @@ def test_directory_named_like_a_template(tmp_path: Path) -> None:
     (tmp_path / "x.yaml" / "t.yaml").write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
     result = run_cfnfix("check", "--select", "RT001", str(tmp_path / "x.yaml"))
     assert result.returncode == 0, result.stdout  # a directory is walked, whatever its name
+
+
+RAIN = (
+    "Resources:\n"
+    "  Mod:\n"
+    "    Type: !Rain::Module ./bucket.yaml\n"
+    "  Logs:\n"
+    "    Type: AWS::Logs::LogGroup\n"
+    "    Properties:\n"
+    "      RetentionInDays: !Rain::Constant Days\n"
+    "      Tags: !Rain::Embed tags.json\n"
+    "  Other:\n"
+    "    Type: AWS::Logs::LogGroup\n"
+)
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_unknown_tags_are_opaque_and_the_rest_is_checked(tmp_path: Path, command: str) -> None:
+    """Preprocessor tags (`!Rain::Module`) do not block a file (issue 15.5): the rest is
+    checked and fixed, nothing under such a tag is judged or edited, and one notice per
+    file names the tags."""
+    path = tmp_path / "t.yaml"
+    path.write_text(RAIN)
+    result = run_cfnfix(command, "--select", "RT001,TG001", str(path))
+    assert result.returncode == (1 if command == "check" else 0), result.stdout + result.stderr
+    assert result.stderr == "" and "Traceback" not in result.stdout
+    notes = [line for line in result.stdout.splitlines() if ": note: " in line]
+    assert notes == [
+        f"{path}: note: kept as opaque values, not checked inside and never fixed: "
+        "!Rain::Module, !Rain::Constant, !Rain::Embed"
+    ]
+    after = path.read_text()
+    if command == "check":
+        assert after == RAIN
+        assert "RT001" in result.stdout and "(Other)" in result.stdout
+        assert "(Logs)" not in result.stdout and "(Mod)" not in result.stdout
+    else:  # only the plain resource was fixed; every opaque value is as it was
+        assert after.startswith(RAIN.split("  Other:")[0])
+        assert "RetentionInDays" in after.split("  Other:")[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cfnfix.errors import LoadError, NotATemplate
-from cfnfix.nodes import MapNode, SeqNode
+from cfnfix.nodes import MapNode, OpaqueNode, SeqNode, opaque_tags
 from cfnfix.testing import parse
 
 ALL_TAGS = """\
@@ -146,7 +146,11 @@ def test_not_a_template(text: str, message: str) -> None:
     ("text", "message"),
     [
         ("Resources:\n  A: 1\n  A: 2\n", "duplicate key 'A' \\(first defined on line 2\\)"),
-        ("Resources: !Foo x\n", "unknown tag '!Foo'"),
+        (
+            "Resources:\n  Q: !!python/object:os.system x\n",
+            "unsupported YAML tag '!!python/object:os.system'",
+        ),
+        ("Resources:\n  Q: !!set {a: null}\n", "unsupported YAML tag '!!set'"),
         ("Resources: [\n", "invalid YAML"),
         ("", "empty document"),
         ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n", "the Resources section is empty"),
@@ -179,3 +183,27 @@ def test_bad_yaml(text: str, message: str) -> None:
 def test_bad_json(text: str, message: str) -> None:
     with pytest.raises(LoadError, match=message):
         parse(text, "t.json")
+
+
+def test_unknown_tags_are_opaque_values() -> None:
+    template = parse(
+        "Resources:\n"
+        "  Mod:\n"
+        "    Type: !Rain::Module ./bucket.yaml\n"
+        "  B:\n"
+        "    Type: AWS::S3::Bucket\n"
+        "    Metadata: {Doc: !Rain::Embed notes.txt, Other: !Rain::Embed notes.txt}\n"
+        "    Properties:\n"
+        "      Tags: !Rain::Tags\n"
+        "        - {Key: a, Value: b}\n"
+    )
+    resources = template.root["Resources"]
+    module_type = resources["Mod"]["Type"]
+    assert isinstance(module_type, OpaqueNode) and not isinstance(module_type, (str, dict))
+    assert (module_type.tag, module_type.text) == ("!Rain::Module", "./bucket.yaml")
+    metadata = resources["B"]["Metadata"]
+    assert metadata["Doc"] == metadata["Other"] and metadata["Doc"] != "notes.txt"
+    assert resources["B"]["Properties"]["Tags"].text == "- {Key: a, Value: b}"
+    assert opaque_tags(template.root) == ("!Rain::Module", "!Rain::Embed", "!Rain::Tags")
+    assert list(template.resources) == ["B"]  # a resource whose type is opaque is not one
+    assert opaque_tags(parse("Resources: {Q: {Type: AWS::SQS::Queue}}\n").root) == ()

@@ -19,7 +19,18 @@ Span = tuple[int, int]
 class MapNode(dict[str, Any]):
     """A mapping with the spans of its keys and values (character offsets)."""
 
-    __slots__ = ("end", "flow", "key_spans", "shared", "short_tag", "start", "value_spans")
+    __slots__ = (
+        "end",
+        "flow",
+        "key_spans",
+        "opaque_tags",
+        "shared",
+        "short_tag",
+        "start",
+        "value_spans",
+    )
+    # Set on a document's root only: the unknown tags the loader kept as opaque values.
+    opaque_tags: tuple[str, ...]
 
     def __init__(self, start: int = 0, end: int = 0, flow: bool = False) -> None:
         super().__init__()
@@ -44,6 +55,43 @@ class SeqNode(list[Any]):
         self.flow = flow
         self.item_spans: list[Span] = []
         self.shared = False
+
+
+class OpaqueNode:
+    """A value under a tag cfnfix does not know (``!Rain::Embed file.txt``).
+
+    Preprocessors replace such values before CloudFormation sees the template, so
+    cfnfix cannot know what they hold: rules see neither a string nor a mapping, and
+    the writer refuses every change inside or of one. Two opaque values are equal when
+    their tag and source text are.
+    """
+
+    __slots__ = ("end", "start", "tag", "text")
+
+    def __init__(self, tag: str, text: str, start: int, end: int) -> None:
+        self.tag = tag
+        self.text = text  # the tagged value's source text, tag excluded
+        self.start = start
+        self.end = end
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpaqueNode) and (self.tag, self.text) == (other.tag, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.text))
+
+    def __repr__(self) -> str:
+        return f"OpaqueNode({self.tag!r}, {self.text!r})"
+
+
+def opaque_tags(root: Any) -> tuple[str, ...]:
+    """The unknown tags of a loaded document, in order of first use."""
+    return getattr(root, "opaque_tags", ()) if isinstance(root, MapNode) else ()
+
+
+def contains_opaque(value: Any) -> bool:
+    """Whether ``value`` is or holds an :class:`OpaqueNode`."""
+    return any(isinstance(v, OpaqueNode) for _, v in walk(value))
 
 
 def column_of(text: str, offset: int) -> int:

@@ -14,7 +14,7 @@ import yaml
 
 from cfnfix.errors import LoadError
 from cfnfix.intrinsics import SHORT_TAGS
-from cfnfix.nodes import MapNode, SeqNode, line_col
+from cfnfix.nodes import MapNode, OpaqueNode, SeqNode, line_col
 
 # A document whose aliases expand to more nodes than this is refused ("billion laughs").
 MAX_EXPANDED_NODES = 2_000_000
@@ -26,6 +26,8 @@ _constructor = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 _ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
 _GETATT_TAG = "!GetAtt"
+# YAML's own tags that a template may use; others (`!!python/object:...`) are refused.
+_STANDARD = {"str", "int", "float", "bool", "null", "map", "seq", "binary", "timestamp", "merge"}
 
 
 def _scalar_value(node: yaml.ScalarNode) -> Any:
@@ -64,6 +66,7 @@ class _Converter:
         self.memo: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.expanded = 0
+        self.opaque: dict[str, None] = {}  # unknown tags, in order of first use
 
     def line_col(self, offset: int) -> tuple[int, int]:
         return line_col(self.text, offset)
@@ -101,6 +104,9 @@ class _Converter:
         tag = node.tag
         if tag.startswith("!") and tag != "!":
             return self._intrinsic(node, depth)
+        if tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
+            shown = "!!" + tag[len(_TAG) :]
+            raise self.error(f"unsupported YAML tag {shown!r}", node.start_mark.index)
         if isinstance(node, yaml.ScalarNode):
             return _scalar_value(node)
         if isinstance(node, yaml.SequenceNode):
@@ -109,16 +115,17 @@ class _Converter:
             return self._mapping(node, depth)
         raise self.error("unsupported YAML node", node.start_mark.index)  # pragma: no cover
 
-    def _intrinsic(self, node: yaml.Node, depth: int) -> MapNode:
+    def _intrinsic(self, node: yaml.Node, depth: int) -> MapNode | OpaqueNode:
         long_name = SHORT_TAGS.get(node.tag)
         start, end = node.start_mark.index, node.end_mark.index
-        if long_name is None:
-            raise self.error(f"unknown tag {node.tag!r}", start)
-        wrapper = MapNode(start, end)
-        wrapper.short_tag = node.tag
         arg_start = start + len(node.tag)
         while arg_start < end and self.text[arg_start] in " \t\r\n":
             arg_start += 1
+        if long_name is None:  # a preprocessor's tag (`!Rain::Embed`): kept, never looked into
+            self.opaque[node.tag] = None
+            return OpaqueNode(node.tag, self.text[arg_start:end].rstrip(), start, end)
+        wrapper = MapNode(start, end)
+        wrapper.short_tag = node.tag
         arg: Any
         if isinstance(node, yaml.ScalarNode):
             arg = node.value
@@ -214,8 +221,11 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
     if node is None:
         raise LoadError("empty document")
+    converter = _Converter(text)
     try:
-        value, _ = _Converter(text).convert(node)
+        value, _ = converter.convert(node)
     except RecursionError:
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    if isinstance(value, MapNode):
+        value.opaque_tags = tuple(converter.opaque)
     return value

@@ -24,7 +24,7 @@ from cfnfix.changes import (
 )
 from cfnfix.errors import FixError
 from cfnfix.intrinsics import function_of
-from cfnfix.nodes import MapNode, Path, SeqNode
+from cfnfix.nodes import MapNode, OpaqueNode, Path, SeqNode, contains_opaque, get_path
 
 
 @dataclass
@@ -48,6 +48,9 @@ class Op:
         if self.kind == "comment":
             return ("#", self.key or 0)
         return self.path
+
+
+_OPAQUE = "the change is inside a value under the unknown tag {}: cfnfix never edits it"
 
 
 def claims_conflict(a: Path, b: Path) -> bool:
@@ -74,6 +77,8 @@ class Planner:
         if isinstance(change, RemoveComment):
             self.ops.append(Op("comment", (), change.line, change.column))
             return
+        if contains_opaque(getattr(change, "value", None)):
+            raise FixError("the change would copy a value under an unknown tag")
         try:
             self._add(change)
         except ChangeError as exc:
@@ -91,6 +96,8 @@ class Planner:
                 return node, i, op
             if isinstance(node, (MapNode, SeqNode)) and node.shared:
                 raise FixError("the change is inside an anchored or merged node (YAML alias)")
+            if isinstance(node, OpaqueNode):
+                raise FixError(_OPAQUE.format(node.tag))
             if isinstance(node, MapNode) and isinstance(key, str) and key in node:
                 if node.short_tag or function_of(node):
                     raise FixError("the change is inside an intrinsic function")
@@ -101,6 +108,8 @@ class Planner:
                 return node, i, None
         if isinstance(node, (MapNode, SeqNode)) and node.shared:
             raise FixError("the change is inside an anchored or merged node (YAML alias)")
+        if isinstance(node, OpaqueNode):
+            raise FixError(_OPAQUE.format(node.tag))
         return node, len(path), None
 
     def _edit_pending(
@@ -173,6 +182,8 @@ class Planner:
                 raise FixError("nothing to remove")
             if change.key not in node:
                 raise FixError(f"no key {change.key!r} to remove")
+            if contains_opaque(node[change.key]):
+                raise FixError("the change would remove a value under an unknown tag")
             self.ops.append(Op("remove_key", change.path, change.key))
         elif isinstance(change, RemoveItem):
             node, depth, owner = self._walk(change.path)
@@ -180,9 +191,17 @@ class Planner:
                 raise FixError("nothing to remove")
             if not 0 <= change.index < len(node):
                 raise FixError("no such item to remove")
+            if contains_opaque(node[change.index]):
+                raise FixError("the change would remove a value under an unknown tag")
             self.ops.append(Op("remove_item", change.path, change.index))
 
     def _replace(self, path: Path, value: Any) -> None:
+        try:
+            old = get_path(self.root, path)
+        except KeyError:
+            old = None
+        if contains_opaque(old):
+            raise FixError("the change would replace a value under an unknown tag")
         op = Op("replace", path, value=value)
         self.ops.append(op)
         self.pending[path] = op
