@@ -124,10 +124,10 @@ def test_config_found_upward_and_validated(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "[tool.cfnfix]\nselekt = ['RT']\n")
     result = run_cfnfix("check", str(path))
     assert result.returncode == 2
-    assert (
-        "pyproject.toml [tool.cfnfix]: (top level): unknown key ('selekt' was unexpected)"
-        in result.stderr
+    assert result.stderr.endswith(
+        "pyproject.toml [tool.cfnfix]: selekt: unknown key (did you mean 'select'?)\n"
     )
+    assert result.stdout == ""  # nothing checked
 
     write(tmp_path / "pyproject.toml", "[tool.cfnfix.rules.RT001]\ndefault-days = 31\n")
     result = run_cfnfix("check", str(path))

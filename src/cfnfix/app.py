@@ -14,9 +14,10 @@ from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
 from cfnfix.files import Target, excluded, may_be_template
 from cfnfix.fixer import FixOutcome, fix_template
+from cfnfix.nodes import opaque_tags
 from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
-from cfnfix.source import read_source, write_atomic
+from cfnfix.source import Source, read_source, write_atomic
 from cfnfix.template import Template
 from cfnfix.writer import Writer
 
@@ -33,6 +34,7 @@ class Options:
     with_edits: bool = False  # render each finding's fix as text edits (SARIF needs them)
     quiet_non_templates: bool = False  # skip non-templates silently even when named
     validate: bool = False  # refuse fixes that introduce cfn-lint errors
+    with_source: bool = False  # keep each finding's line of text (`--show-source`)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class FileResult:
     diff: str = ""
     skipped: bool = False  # not a template, met while walking a directory
     changed: bool = False
+    checked: bool = False  # parsed and checked (its rules ran, even if one of them failed)
+    output: str | None = None  # the fixed text of standard input (`cfnfix fix -`)
 
 
 @cache
@@ -128,6 +132,45 @@ def process(target: Target, options: Options) -> FileResult:
         )
 
 
+def _read(target: Target, max_bytes: int) -> Source:
+    if target.text is None:
+        return read_source(target.path, max_bytes)
+    if len(target.text) > max_bytes:
+        raise LoadError(f"standard input too large (the limit is {max_bytes:,} bytes)")
+    if "\0" in target.text:
+        raise LoadError("binary input (contains NUL bytes)")
+    return Source.from_text(target.text, str(target.path))
+
+
+def _original_diagnostics(
+    template: Template, rules: tuple[Rule, ...], outcome: FixOutcome, name: str, options: Options
+) -> list[Diagnostic]:
+    """What remains after the fixes, placed on the lines of the file as it is on disk.
+
+    A finding of the original that is still there after the fixes keeps its original
+    location (and its fix, rendered against the original text); a finding that only the
+    fixed text has points at its path's deepest part that exists in the original."""
+    remaining: dict[tuple[str, tuple[str | int, ...], str], int] = {}
+    for finding in outcome.result.findings:
+        key = (finding.rule.id, finding.path, finding.message)
+        remaining[key] = remaining.get(key, 0) + 1
+    placed = []
+    writer = Writer(template) if options.with_edits else None
+    source = options.with_source
+    for finding in run_rules(template, rules).findings:
+        key = (finding.rule.id, finding.path, finding.message)
+        if remaining.get(key, 0) > 0:
+            remaining[key] -= 1
+            placed.append(Diagnostic.of(finding, template, name, writer, source))
+    for finding in outcome.result.findings:
+        key = (finding.rule.id, finding.path, finding.message)
+        if remaining.get(key, 0) > 0:
+            remaining[key] -= 1
+            placed.append(Diagnostic.of(finding, template, name, None, source))
+    placed.sort(key=lambda d: (d.line, d.column, d.rule, "/".join(map(str, d.path)), d.message))
+    return placed
+
+
 def _process(target: Target, options: Options) -> FileResult:
     name = str(target.path)
     result = FileResult(name)
@@ -137,7 +180,7 @@ def _process(target: Target, options: Options) -> FileResult:
             result.skipped = True
             return result
         rules = rules_for(config, options.overrides)
-        source = read_source(target.path, config.max_file_size)
+        source = _read(target, config.max_file_size)
         lenient = not target.explicit or options.quiet_non_templates
         if lenient and not may_be_template(source.text):
             result.skipped = True
@@ -156,6 +199,10 @@ def _process(target: Target, options: Options) -> FileResult:
         result.errors.append(FileError(name, f"configuration error: {exc}"))
         return result
 
+    if tags := opaque_tags(template.root):  # a notice, not an error
+        result.refused.append(
+            "note: kept as opaque values, not checked inside and never fixed: " + ", ".join(tags)
+        )
     if not options.fix:
         checked = run_rules(template, rules)
         final = template
@@ -185,19 +232,27 @@ def _process(target: Target, options: Options) -> FileResult:
                         tofile=f"b/{name}",
                     )
                 )
-            else:
+            elif target.text is None:
                 try:
                     write_atomic(target.path, source.encode(final.text), source)
                 except LoadError as exc:
-                    result.errors.append(FileError(name, exc.message))
+                    result.errors.append(FileError(name, exc.message, kind="write"))
                     final = template
                     checked = run_rules(template, rules)
                     result.changed = False
                     result.fixed = []
-    writer = Writer(final) if options.with_edits else None  # style detected once per file
-    result.diagnostics = [Diagnostic.of(f, final, name, writer) for f in checked.findings]
+    result.checked = True
+    if target.text is not None and options.fix and not options.diff:
+        result.output = source.encode(final.text).decode("utf-8")
+    if options.diff and result.changed:
+        result.diagnostics = _original_diagnostics(template, rules, outcome, name, options)
+    else:
+        writer = Writer(final) if options.with_edits else None  # style detected once per file
+        result.diagnostics = [
+            Diagnostic.of(f, final, name, writer, options.with_source) for f in checked.findings
+        ]
     result.errors.extend(
-        FileError(name, f"internal error in rule {e.rule_id}: {e.message}")
+        FileError(name, f"internal error in rule {e.rule_id}: {e.message}", kind="rule")
         for e in checked.rule_errors
     )
     return result

@@ -1,58 +1,73 @@
-"""The command line: ``cfnfix check``, ``cfnfix fix``, ``cfnfix rules``.
+"""The command line: ``cfnfix check``, ``cfnfix fix``, ``cfnfix rules``, ``cfnfix convert``.
 
 Exit codes: 0 nothing found; 1 findings (``fix``: findings remain; ``fix --diff``:
 something would change); 2 a file could not be read or parsed, or a usage or
-configuration error (the other files are still processed).
+configuration error. Usage and configuration errors are found before any file is
+read, each reported once; then nothing is checked.
+
+Start-up matters (a pre-commit hook or an editor runs cfnfix on one file): modules a
+run does not need (other output formats, baselines, cfn-lint, rich, multiprocessing)
+are imported where they are used.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from cfnfix import __version__, runner
-from cfnfix.app import Options
-from cfnfix.baseline import load as baseline_load
-from cfnfix.baseline import new_only as baseline_new_only
-from cfnfix.baseline import write as baseline_write
-from cfnfix.config import find_config
-from cfnfix.engine import Overrides
+from cfnfix import __version__
 from cfnfix.errors import CfnfixError
-from cfnfix.files import PathError, Target, discover
-from cfnfix.output import FORMATS, RunSummary
-from cfnfix.output.text_format import statistics_table
-from cfnfix.report import FileError
-from cfnfix.source import write_file
-from cfnfix.validate import available as cfn_lint_available
+
+if TYPE_CHECKING:
+    from cfnfix.app import FileResult, Options
+    from cfnfix.config import Config
+    from cfnfix.files import Target
+    from cfnfix.rule import Rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMAT_NAMES = ("github", "json", "junit", "sarif", "text")
+SEVERITIES = ("error", "warning", "info")
 
 
-def _use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _emit(text: str, color: bool) -> None:
+def _use_color(stream: Any = None) -> bool:
+    """NO_COLOR (https://no-color.org) turns colour off; FORCE_COLOR turns it on when
+    NO_COLOR is not set; otherwise colour only on a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if _env_flag("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _emit(text: str, color: bool, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
     if color:
         from rich.console import Console
 
-        Console(highlight=False, soft_wrap=True).print(text, end="")
+        Console(
+            file=stream, highlight=False, soft_wrap=True, force_terminal=True, no_color=False
+        ).print(text, end="")
     else:
-        sys.stdout.write(text)
+        stream.write(text)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"cfnfix: error: {message}", err=True)
+def _fail(message: str) -> NoReturn:
+    for line in dict.fromkeys(message.splitlines() or [message]):
+        click.echo(f"cfnfix: error: {line}", err=True)
     sys.exit(EXIT_ERROR)
 
 
-def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+def _split(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
@@ -78,6 +93,24 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Use this configuration file instead of searching for one.",
         ),
         click.option(
+            "--exclude",
+            multiple=True,
+            help="Glob patterns of paths to skip (comma-separated), besides the "
+            "configuration's `exclude`.",
+        ),
+        click.option(
+            "--respect-gitignore/--no-respect-gitignore",
+            default=None,
+            help="Skip files .gitignore ignores while walking directories (default: on; "
+            "files named explicitly are always checked).",
+        ),
+        click.option(
+            "--stdin-filename",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="With `-` as the path: the name standard input is reported under, and "
+            "where its configuration is looked up.",
+        ),
+        click.option(
             "--quiet-non-templates",
             is_flag=True,
             help="Skip files that are not CloudFormation templates silently, even when named "
@@ -86,7 +119,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(sorted(FORMATS)),
+            type=click.Choice(FORMAT_NAMES),
             default="text",
             show_default=True,
             help="Output format.",
@@ -97,8 +130,12 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(path_type=Path, dir_okay=False),
             help="Write the report to this file instead of standard output.",
         ),
-    ]
-    options += [
+        click.option(
+            "--show-source/--no-show-source",
+            default=None,
+            help="Show each finding's line with a caret under it (text format; default: "
+            "on a terminal only).",
+        ),
         click.option(
             "--jobs",
             "-j",
@@ -107,12 +144,34 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Worker processes (default 0: one per core).",
         ),
         click.option(
-            "--statistics", is_flag=True, help="Also print how many findings each rule had."
+            "--statistics",
+            is_flag=True,
+            help="Print only how many findings each rule had (text or json format).",
         ),
         click.option(
             "--baseline",
             type=click.Path(path_type=Path, dir_okay=False),
             help="Report only findings that this baseline file does not record.",
+        ),
+        click.option(
+            "--exit-zero",
+            is_flag=True,
+            help="Exit 0 even when findings remain (errors still exit 2).",
+        ),
+        click.option(
+            "--fail-level",
+            type=click.Choice(SEVERITIES),
+            default="info",
+            show_default=True,
+            help="The least severe finding that makes the run fail (exit 1).",
+        ),
+        click.option(
+            "--show-files", is_flag=True, help="List the files that would be checked, and stop."
+        ),
+        click.option(
+            "--show-settings",
+            is_flag=True,
+            help="Print the settings that apply to the first file, and stop.",
         ),
     ]
     for option in reversed(options):
@@ -120,70 +179,299 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _run(
-    mode: str,
-    paths: tuple[Path, ...],
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    rules_dir: tuple[Path, ...],
-    config_file: Path | None,
-    output_format: str,
-    output_file: Path | None = None,
-    quiet_non_templates: bool = False,
-    unsafe_fixes: bool = False,
-    jobs: int = 0,
-    statistics: bool = False,
-    baseline: Path | None = None,
-    write_baseline: Path | None = None,
-    validate: bool = False,
-) -> None:
+# -- checks made once, before any file is read ----------------------------------------
+
+
+def _usage_problems(kwargs: dict[str, Any], mode: str) -> list[str]:
+    paths: tuple[Path, ...] = kwargs["paths"]
+    problems = []
     if not paths:
-        _fail("no paths given (try `cfnfix check .`)")
-    if validate and not cfn_lint_available():
-        click.echo("cfnfix: warning: --validate needs cfn-lint, which is not installed", err=True)
+        problems.append("no paths given (try `cfnfix check .`, or `-` for standard input)")
+    stdin = any(str(p) == "-" for p in paths)
+    if stdin and len(paths) > 1:
+        problems.append("`-` (standard input) cannot be combined with other paths")
+    if kwargs["stdin_filename"] is not None and not stdin:
+        problems.append("--stdin-filename needs `-` as the path")
+    if stdin and kwargs.get("write_baseline"):
+        problems.append("--write-baseline cannot be used with standard input")
+    if kwargs["statistics"] and kwargs["output_format"] not in ("text", "json"):
+        problems.append("--statistics works with --format text or json")
+    if kwargs["show_files"] and kwargs["show_settings"]:
+        problems.append("--show-files and --show-settings cannot be used together")
+    if kwargs["show_source"] and kwargs["output_format"] != "text":
+        problems.append("--show-source works with --format text only")
+    return problems
+
+
+def _root_configs(paths: Sequence[Path], config_file: Path | None) -> list[Config]:
+    """The configurations that apply where the walk starts (each once)."""
+    from cfnfix.app import Options, config_for
+
+    options = Options(config_file=config_file)
+    found: dict[int, Config] = {}
+    for path in paths:
+        # A directory's own configuration file applies to it: look up from inside it.
+        anchor = path / "__cfnfix__" if path.is_dir() else path
+        config = config_for(anchor, options)
+        found.setdefault(id(config), config)
+    return list(found.values())
+
+
+def _check_configs(
+    configs: Iterable[Config], cli_dirs: tuple[Path, ...], seen: set[int]
+) -> list[str]:
+    """Every problem of every configuration not checked yet: rules directories that do
+    not load, unknown selectors, unknown rules and bad rule options."""
+    from cfnfix import registry
+    from cfnfix.config import problems as config_problems
+
+    found: list[str] = []
+    for config in configs:
+        if id(config) in seen:
+            continue
+        seen.add(id(config))
+        try:
+            available = registry.collect([*config.rules_dirs, *cli_dirs])
+        except CfnfixError as exc:
+            found.extend(str(exc).splitlines())
+            continue
+        found.extend(config_problems(config, available))
+    return found
+
+
+def _targets(
+    paths: tuple[Path, ...],
+    kwargs: dict[str, Any],
+    root_configs: Sequence[Config],
+) -> tuple[list[Target], list[Any]]:
+    from cfnfix.files import PathError, Target, discover, excluded
+    from cfnfix.report import FileError
+
+    if len(paths) == 1 and str(paths[0]) == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            _fail(f"standard input is not UTF-8 text (invalid byte at offset {exc.start})")
+        name = kwargs["stdin_filename"] or Path("-")
+        return [Target(name, explicit=True, text=text)], []
+    respect = kwargs["respect_gitignore"]
+    if respect is None:
+        respect = all(c.respect_gitignore for c in root_configs)
+    patterns = _split(kwargs["exclude"])
+    targets: list[Target] = []
+    errors: list[FileError] = []
+    for item in discover(paths, respect_gitignore=respect):
+        if isinstance(item, PathError):
+            errors.append(FileError(str(item.path), item.message))
+        elif not patterns or not excluded(item.path, patterns, Path.cwd()):
+            targets.append(item)
+    return targets, errors
+
+
+def _config_problems(
+    targets: Sequence[Target], options: Options, seen: set[int], cli_dirs: tuple[Path, ...]
+) -> tuple[dict[Path, Config], list[str]]:
+    """The configuration of each target's directory, and the problems of those that were
+    not checked before the walk (nested configuration files), each once."""
+    from cfnfix.app import config_for
+
+    by_directory: dict[Path, Config] = {}
+    problems: dict[str, None] = {}
+    for target in targets:
+        directory = target.path.parent
+        if directory in by_directory:
+            continue
+        try:
+            by_directory[directory] = config_for(target.path, options)
+        except CfnfixError as exc:
+            problems.update(dict.fromkeys(str(exc).splitlines()))
+    problems.update(dict.fromkeys(_check_configs(by_directory.values(), cli_dirs, seen)))
+    return by_directory, list(problems)
+
+
+def _not_excluded(targets: list[Target], configs: dict[Path, Config]) -> list[Target]:
+    from cfnfix.files import excluded
+
+    kept = []
+    for target in targets:
+        config = configs.get(target.path.parent)
+        if config is None or not excluded(target.path, config.exclude, config.root):
+            kept.append(target)
+    return kept
+
+
+def _show_settings(target: Target, config: Config, options: Options) -> str:
+    import json
+
+    from cfnfix.app import rules_for
+
+    rules = rules_for(config, options.overrides)
+    overrides = options.overrides
+    lines = [
+        f"Settings for {target.path}",
+        f"config file = {json.dumps(str(config.path) if config.path else None)}",
+        f"select = {json.dumps(list(overrides.select or config.select) or ['(default)'])}",
+        f"ignore = {json.dumps(list(overrides.ignore or config.ignore))}",
+        f"exclude = {json.dumps(list(config.exclude))}",
+        f"rules-dir = {json.dumps([str(d) for d in (*config.rules_dirs, *overrides.rules_dirs)])}",
+        f"max-file-size = {config.max_file_size}",
+        f"respect-gitignore = {json.dumps(config.respect_gitignore)}",
+        f"required-tags = {json.dumps(config.required_tags)}",
+        f"rules = {json.dumps(config.rule_options)}",
+        f"enabled rules ({len(rules)}) = {json.dumps([r.id for r in rules])}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _run(mode: str, **kwargs: Any) -> None:
+    from cfnfix.app import Options
+    from cfnfix.engine import Overrides
+
+    problems = _usage_problems(kwargs, mode)
+    if problems:
+        _fail("\n".join(problems))
+    paths: tuple[Path, ...] = kwargs["paths"]
+    output_format: str = kwargs["output_format"]
+    output_file: Path | None = kwargs["output_file"]
+    cli_dirs = tuple(kwargs["rules_dir"])
+    select, ignore = _split(kwargs["select"]), _split(kwargs["ignore"])
+    stdin = str(paths[0]) == "-"
+    stdin_fix = stdin and mode == "fix"
+
+    # The command line, the rules and the configuration, before any file is read.
+    from cfnfix import registry
+
+    try:
+        available = registry.collect(cli_dirs)
+        root_configs = _root_configs(
+            [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),
+            kwargs["config_file"],
+        )
+    except CfnfixError as exc:
+        _fail(str(exc))
+    seen: set[int] = set()
+    problems = [
+        *registry.selector_problems(available, select, "--select"),
+        *registry.selector_problems(available, ignore, "--ignore"),
+        *_check_configs(root_configs, cli_dirs, seen),
+    ]
+    if problems:
+        _fail("\n".join(problems))
+
+    report_to_stdout = output_file is None and not stdin_fix
+    show_source = kwargs["show_source"]
+    if show_source is None:
+        show_source = output_format == "text" and report_to_stdout and _use_color()
     options = Options(
-        overrides=Overrides(_split(select), _split(ignore), (), tuple(rules_dir)),
-        config_file=config_file,
+        overrides=Overrides(select, ignore, (), cli_dirs),
+        config_file=kwargs["config_file"],
         fix=mode in ("fix", "diff"),
-        unsafe_fixes=unsafe_fixes,
+        unsafe_fixes=kwargs.get("unsafe_fixes", False),
         diff=mode == "diff",
         with_edits=output_format == "sarif",
-        quiet_non_templates=quiet_non_templates,
-        validate=validate,
+        quiet_non_templates=kwargs["quiet_non_templates"],
+        validate=kwargs.get("validate", False),
+        with_source=bool(show_source) and not kwargs["statistics"],
     )
-    targets: list[Target] = []
-    extra: list[FileError] = []
+    targets, path_errors = _targets(paths, kwargs, root_configs)
+    configs, problems = _config_problems(targets, options, seen, cli_dirs)
+    if problems:
+        _fail("\n".join(problems))
+    targets = _not_excluded(targets, configs)
+    if kwargs["show_files"]:
+        for error in path_errors:
+            click.echo(str(error), err=True)
+        click.echo("".join(f"{t.path}\n" for t in targets), nl=False)
+        sys.exit(EXIT_ERROR if path_errors else EXIT_CLEAN)
+    if kwargs["show_settings"]:
+        if not targets:
+            _fail("no file to show the settings of")
+        click.echo(_show_settings(targets[0], configs[targets[0].path.parent], options), nl=False)
+        sys.exit(EXIT_CLEAN)
+    if options.validate:
+        from cfnfix.validate import available as cfn_lint_available
+
+        if not cfn_lint_available():
+            click.echo(
+                "cfnfix: warning: --validate needs cfn-lint, which is not installed", err=True
+            )
+
+    results = _check(targets, options, kwargs)
+    _report(mode, results, path_errors, kwargs, stdin_fix, targets)
+
+
+def _check(targets: list[Target], options: Options, kwargs: dict[str, Any]) -> list[FileResult]:
+    baseline: Path | None = kwargs["baseline"]
+    write_baseline: Path | None = kwargs.get("write_baseline")
     try:
-        known = baseline_load(baseline) if baseline else None
-        for item in discover(paths):
-            if isinstance(item, PathError):
-                extra.append(FileError(str(item.path), item.message))
-            else:
-                targets.append(item)
-        results = runner.run(targets, options, jobs)
+        known = None
+        if baseline is not None:
+            from cfnfix.baseline import load as baseline_load
+
+            known = baseline_load(baseline)
+        if len(targets) == 1:  # no pool, no progress bar: nothing to spread
+            from cfnfix.app import process
+
+            results = [process(targets[0], options)]
+        else:
+            from cfnfix import runner
+
+            results = runner.run(targets, options, kwargs["jobs"])
         if known is not None and baseline is not None:
+            from cfnfix.baseline import new_only
+
             root = baseline.resolve().parent
             for result in results:
-                result.diagnostics = baseline_new_only(result.diagnostics, known, root)
+                result.diagnostics = new_only(result.diagnostics, known, root)
         if write_baseline is not None:
+            from cfnfix.baseline import write as baseline_write
+
             baseline_write(write_baseline, [d for r in results for d in r.diagnostics])
     except CfnfixError as exc:
         _fail(str(exc))
-    run = RunSummary(results, mode, unsafe_fixes, extra)
-    color = _use_color() and output_format == "text" and output_file is None
+    return results
+
+
+def _report(
+    mode: str,
+    results: list[FileResult],
+    path_errors: list[Any],
+    kwargs: dict[str, Any],
+    stdin_fix: bool,
+    targets: list[Target],
+) -> None:
+    from cfnfix.output import FORMATS, RunSummary
+
+    output_format: str = kwargs["output_format"]
+    output_file: Path | None = kwargs["output_file"]
+    run = RunSummary(
+        results,
+        mode,
+        kwargs.get("unsafe_fixes", False),
+        path_errors,
+        fail_level=kwargs["fail_level"],
+        exit_zero=kwargs["exit_zero"],
+    )
+    if stdin_fix:  # the fixed text is the output; the report goes to standard error
+        [result] = run.results
+        fixed = result.output if result.output is not None else targets[0].text or ""
+        sys.stdout.write(fixed)
+        sys.stdout.flush()
+    to_stderr = stdin_fix and output_file is None
+    stream = sys.stderr if to_stderr else sys.stdout
+    color = output_format == "text" and output_file is None and _use_color(stream)
     for error in run.errors:
         click.echo(f"{error}", err=True)
-    report = FORMATS[output_format](run, color)
-    if statistics:
-        table = statistics_table(run)
-        if output_format == "text" and output_file is None:
-            report += table
-        else:
-            click.echo(table, err=True, nl=False)
+    if kwargs["statistics"]:
+        from cfnfix.output.text_format import statistics_json, statistics_table
+
+        report = statistics_json(run) if output_format == "json" else statistics_table(run)
+    else:
+        report = FORMATS[output_format](run, color)
     if output_file is not None:
         _write_report(output_file, report)
     else:
-        _emit(report, color)
+        _emit(report, color, err=to_stderr)
     sys.exit(run.exit_code)
 
 
@@ -239,39 +527,57 @@ def fix(diff: bool, **kwargs: Any) -> None:
 )
 @click.option("--rules-dir", multiple=True, type=click.Path(path_type=Path, file_okay=False))
 def rules(rule: str | None, output_format: str, rules_dir: tuple[Path, ...]) -> None:
-    """List the rules, or show one rule's documentation."""
+    """List the rules; RULE (an id or name) shows one rule's documentation, and a family
+    or id prefix ("retention", "RT") lists those rules."""
+    import json
+
     from cfnfix import registry
+    from cfnfix.config import find_config
 
     try:
         config = find_config(Path.cwd())
         available = registry.collect([*config.rules_dirs, *rules_dir])
     except CfnfixError as exc:
         _fail(str(exc))
+    listed = list(available.values())
     if rule is not None:
-        match = [r for r in available.values() if rule in (r.id, r.name)]
-        if not match:
-            _fail(f"no rule {rule!r} (see `cfnfix rules`)")
-        doc = match[0].documentation()
-        if output_format == "json":
-            click.echo(json.dumps(_rule_json(match[0]) | {"documentation": doc}, indent=2))
-        elif _use_color():
-            from rich.console import Console
-            from rich.markdown import Markdown
+        match = [r for r in listed if rule in (r.id, r.name)]
+        if match:
+            doc = match[0].documentation()
+            if output_format == "json":
+                click.echo(json.dumps(_rule_json(match[0]) | {"documentation": doc}, indent=2))
+            elif _use_color():
+                from rich.console import Console
+                from rich.markdown import Markdown
 
-            Console().print(Markdown(doc))
-        else:
-            click.echo(doc, nl=False)
-        return
+                Console().print(Markdown(doc))
+            else:
+                click.echo(doc, nl=False)
+            return
+        listed = [r for r in listed if registry.matches(r, rule)]
+        if not listed:
+            names = [name for r in available.values() for name in (r.id, r.name, r.family)]
+            _fail(
+                f"no rule {rule!r} (not an id, name, family or id prefix)"
+                f"{registry.did_you_mean(rule, names)}; see `cfnfix rules`"
+            )
     if output_format == "json":
-        click.echo(json.dumps([_rule_json(r) for r in available.values()], indent=2))
+        click.echo(json.dumps([_rule_json(r) for r in listed], indent=2))
         return
-    width = max((len(r.name) for r in available.values()), default=4)
-    for r in available.values():
+    click.echo(_rules_table(listed), nl=False)
+
+
+def _rules_table(listed: Sequence[type[Rule]]) -> str:
+    width = max((len(r.name) for r in listed), default=4)
+    lines = []
+    for r in listed:
         fixable = {"always": "fix", "sometimes": "fix?"}.get(r.fix_availability, "")
-        click.echo(
+        opt_in = "" if r.default_enabled else "  (opt-in)"
+        lines.append(
             f"{r.id}  {r.name:<{width}}  {r.family:<11} {r.severity.value:<7}  "
-            f"{fixable:<4}  {r.summary}"
+            f"{fixable:<4}  {r.summary}{opt_in}"
         )
+    return "".join(line + "\n" for line in lines)
 
 
 def _rule_json(rule: Any) -> dict[str, Any]:
@@ -287,6 +593,7 @@ def _rule_json(rule: Any) -> dict[str, Any]:
 
 
 def _write_report(path: Path, report: str) -> None:
+    from cfnfix.source import write_file
 
     try:
         write_file(path, report.encode("utf-8"))
@@ -320,6 +627,8 @@ def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_p
     """
     from cfnfix.convert import ConvertError, convert_file, converted_path
     from cfnfix.errors import LoadError
+    from cfnfix.report import FileError
+    from cfnfix.source import write_file
 
     if output_file is not None and in_place:
         _fail("--output and --in-place cannot be used together")
@@ -353,3 +662,12 @@ def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_p
             click.echo(f"{path}: {exc}", err=True)
             failed = True
     sys.exit(EXIT_ERROR if failed else EXIT_CLEAN)
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Serve on standard input/output (the only transport).")
+def server(stdio: bool) -> None:
+    """Run the language server for editors (LSP on stdio; see docs/editors.md)."""
+    from cfnfix.server.lsp import main as serve  # pygls loads only for the server
+
+    serve()

@@ -28,6 +28,10 @@ SCHEMA: dict[str, Any] = {
         "exclude": {**_SELECTORS, "description": "glob patterns of paths to skip"},
         "rules-dir": {**_SELECTORS, "description": "directories of extra rules"},
         "max-file-size": {"type": "integer", "minimum": 1, "description": "bytes"},
+        "respect-gitignore": {
+            "type": "boolean",
+            "description": "skip files .gitignore ignores while walking directories",
+        },
         "required-tags": {
             "type": "object",
             "description": "tag key -> the value fixes write (a string, or {Ref: Name})",
@@ -50,6 +54,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     rules_dirs: tuple[Path, ...] = ()
     max_file_size: int = DEFAULT_MAX_BYTES
+    respect_gitignore: bool = True
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     required_tags: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_REQUIRED_TAGS))
 
@@ -62,17 +67,31 @@ class Config:
 
 
 def _validate(data: Any, schema: dict[str, Any], where: str) -> None:
-    import jsonschema  # only when there is something to validate: it is slow to import
+    """Every problem, one line each (unknown keys with a did-you-mean suggestion)."""
+    import importlib
 
+    # Imported only when there is something to validate: it is slow to import.
+    jsonschema: Any = importlib.import_module("jsonschema")
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        error = errors[0]
-        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = message.replace("Additional properties are not allowed", "unknown key")
-        raise ConfigError(f"{where}: {key}: {message}")
+    problems = []
+    for error in errors:
+        key = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            for unknown in sorted(k for k in error.instance if k not in known):
+                name = f"{key}.{unknown}" if key else unknown
+                problems.append(f"{where}: {name}: unknown key{_suggestion(unknown, known)}")
+            continue
+        problems.append(f"{where}: {key or '(top level)'}: {error.message}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _suggestion(word: str, candidates: Any) -> str:
+    from cfnfix.registry import did_you_mean
+
+    return did_you_mean(word, list(candidates))
 
 
 def parse_config(path: Path) -> Config | None:
@@ -100,6 +119,7 @@ def parse_config(path: Path) -> Config | None:
         exclude=tuple(section.get("exclude", ())),
         rules_dirs=tuple((base / d) for d in section.get("rules-dir", ())),
         max_file_size=section.get("max-file-size", DEFAULT_MAX_BYTES),
+        respect_gitignore=section.get("respect-gitignore", True),
         rule_options=dict(section.get("rules", {})),
         required_tags={
             key: "true" if value is None else value
@@ -130,3 +150,24 @@ def validate_rule_options(
         {"type": "object", "additionalProperties": False, "properties": schema},
         where,
     )
+
+
+def problems(config: Config, available: dict[str, Any]) -> list[str]:
+    """What is wrong with ``config`` given the ``available`` rules (id -> rule class):
+    unknown selectors, unknown rules and wrong rule options, one line each."""
+    from cfnfix.registry import did_you_mean, selector_problems
+
+    where = str(config.path or "configuration")
+    found = selector_problems(available, [*config.select, *config.ignore], where)
+    by_name = {rule.name: rule.id for rule in available.values()}
+    for key, value in config.rule_options.items():
+        rule_id = by_name.get(key, key)
+        if rule_id not in available:
+            names = [*available, *by_name]
+            found.append(f"{where}: rules.{key}: no such rule{did_you_mean(key, names)}")
+            continue
+        try:
+            validate_rule_options(config, key, available[rule_id].options_schema, value)
+        except ConfigError as exc:
+            found.extend(str(exc).splitlines())
+    return found

@@ -7,15 +7,16 @@ its submodules is loaded), a Rule subclass, or a list of them.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
-import inspect
+import os
 import pkgutil
+import re
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,15 +29,16 @@ ENTRY_POINT_GROUP = "cfnfix.rules"
 
 def _rules_in_module(module: ModuleType) -> list[type[Rule]]:
     found = []
-    for _, obj in inspect.getmembers(module, inspect.isclass):
-        own = obj.__module__ == module.__name__ and "id" in obj.__dict__
-        if own and issubclass(obj, Rule) and obj is not Rule:
+    for _, obj in sorted(vars(module).items()):
+        if not isinstance(obj, type) or obj is Rule or not issubclass(obj, Rule):
+            continue
+        if obj.__module__ == module.__name__ and "id" in obj.__dict__:
             found.append(obj)
     return found
 
 
 def rules_from_object(obj: Any) -> list[type[Rule]]:
-    if inspect.isclass(obj) and issubclass(obj, Rule):
+    if isinstance(obj, type) and issubclass(obj, Rule):
         return [obj]
     if isinstance(obj, (list, tuple)):
         return [rule for item in obj for rule in rules_from_object(item)]
@@ -49,10 +51,90 @@ def rules_from_object(obj: Any) -> list[type[Rule]]:
     raise ConfigError(f"{obj!r} is not a rule, a list of rules or a module")
 
 
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str
+    value: str  # "module" or "module:attribute.attribute", maybe followed by "[extras]"
+
+    def load(self) -> Any:
+        module_name, _, attribute = self.value.split("[")[0].strip().partition(":")
+        obj: Any = importlib.import_module(module_name.strip())
+        for part in filter(None, attribute.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+_DIST_DIR = re.compile(r"^([^-]+)(-.*)?\.(dist-info|egg-info)$", re.IGNORECASE)
+
+
+def _group_entries(text: str, group: str) -> list[EntryPoint]:
+    """The entries of ``[group]`` in an ``entry_points.txt`` (INI syntax)."""
+    found: list[EntryPoint] = []
+    inside = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line:
+            name, _, value = line.partition("=")
+            found.append(EntryPoint(name.strip(), value.strip()))
+    return found
+
+
+def _scan_entry_points(group: str) -> list[EntryPoint] | None:
+    """Entry points of ``group`` as :func:`importlib.metadata.entry_points` finds them
+    (the first distribution of a name on ``sys.path`` wins), reading only the
+    ``entry_points.txt`` files. Importing ``importlib.metadata`` and parsing every
+    installed distribution's metadata costs more than a whole check of a small template.
+    ``None`` when the path holds something only importlib.metadata can read (a zip, or
+    a custom finder of distributions)."""
+    for finder in sys.meta_path:
+        standard = finder is importlib.machinery.PathFinder
+        if not standard and getattr(finder, "find_distributions", None) is not None:
+            return None
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    for entry in sys.path:
+        directory = entry or "."
+        try:
+            names = os.listdir(directory)
+        except NotADirectoryError:
+            return None
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_DIR.match(name)
+            if match is None:
+                continue
+            distribution = re.sub(r"[-_.]+", "_", match.group(1)).lower()
+            if distribution in seen:
+                continue
+            seen.add(distribution)
+            try:
+                with open(os.path.join(directory, name, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if group in text:
+                found.extend(_group_entries(text, group))
+    return found
+
+
+def entry_points_of(group: str) -> list[EntryPoint]:
+    found = _scan_entry_points(group)
+    if found is None:
+        from importlib.metadata import entry_points
+
+        found = [EntryPoint(e.name, e.value) for e in entry_points(group=group)]
+    return sorted(found, key=lambda e: e.name)
+
+
 @cache
 def entry_point_rules() -> tuple[type[Rule], ...]:
     found: list[type[Rule]] = []
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for entry in entry_points_of(ENTRY_POINT_GROUP):
         try:
             found.extend(rules_from_object(entry.load()))
         except ConfigError:
@@ -69,6 +151,8 @@ def directory_rules(directory: Path) -> tuple[type[Rule], ...]:
     """Rules from every ``*.py`` file below ``directory``."""
     if not directory.is_dir():
         raise ConfigError(f"rules directory {directory} does not exist")
+    import hashlib
+
     found: list[type[Rule]] = []
     tag = hashlib.sha1(str(directory).encode()).hexdigest()[:8]
     for file in sorted(directory.rglob("*.py")):
@@ -109,7 +193,48 @@ def collect(rules_dirs: Iterable[Path] = ()) -> dict[str, type[Rule]]:
                 f"rule name {rule.name!r} is used by {names[rule.name]} and {rule.id}"
             )
         names[rule.name] = rule.id
+    _LOADED.update(by_id)
     return dict(sorted(by_id.items()))
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or nothing."""
+    import difflib
+
+    pool = list(dict.fromkeys(candidates))
+    folded = {c.lower(): c for c in pool}
+    if word.lower() in folded:  # "rt001", "Retention"
+        return f" (did you mean {folded[word.lower()]!r}?)"
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def selector_problems(
+    rules: dict[str, type[Rule]], selectors: Iterable[str], where: str = ""
+) -> list[str]:
+    """One message per selector that matches no rule, each once, with a suggestion."""
+    problems = []
+    prefix = f"{where}: " if where else ""
+    for selector in dict.fromkeys(selectors):
+        if selector == "ALL" or any(matches(r, selector) for r in rules.values()):
+            continue
+        known = [name for r in rules.values() for name in (r.id, r.name, r.family)]
+        problems.append(
+            f"{prefix}unknown rule selector {selector!r} (not an id, name or family)"
+            + did_you_mean(selector, known)
+        )
+    return problems
+
+
+_LOADED: dict[str, type[Rule]] = {}
+
+
+def known_rules() -> dict[str, type[Rule]]:
+    """Every rule loaded in this process so far (entry points and rule directories), by
+    id: what a suppression may name."""
+    if not _LOADED:
+        collect()
+    return _LOADED
 
 
 def matches(rule: type[Rule], selector: str) -> bool:
@@ -132,9 +257,9 @@ def select(
 ) -> list[type[Rule]]:
     selectors = list(select)
     ignored = list(ignore)
-    for selector in [*selectors, *ignored]:
-        if selector != "ALL" and not any(matches(r, selector) for r in rules.values()):
-            raise ConfigError(f"unknown rule selector {selector!r} (not an id, name or family)")
+    problems = selector_problems(rules, [*selectors, *ignored])
+    if problems:
+        raise ConfigError("\n".join(problems))
     chosen = []
     for rule in rules.values():
         picked = any(_picks(rule, s) for s in selectors) if selectors else rule.default_enabled

@@ -41,12 +41,19 @@ class Diagnostic:
     fix: dict[str, str] | None
     # The fix as text edits (for SARIF and editors); empty when it cannot be rendered.
     replacements: tuple[Replacement, ...] = ()
+    source_line: str | None = None  # the text of ``line`` (``--show-source``)
 
     @classmethod
     def of(
-        cls, finding: Finding, template: Template, file: str, writer: Writer | None = None
+        cls,
+        finding: Finding,
+        template: Template,
+        file: str,
+        writer: Writer | None = None,
+        with_source: bool = False,
     ) -> Diagnostic:
-        """``writer`` (one per template) renders the fix as text edits when given."""
+        """``writer`` (one per template) renders the fix as text edits when given;
+        ``with_source`` keeps the text of the finding's first line."""
         location = template.location(finding.path)
         fix = None
         if finding.fix is not None:
@@ -71,6 +78,7 @@ class Diagnostic:
             message=finding.message,
             fix=fix,
             replacements=_replacements(finding, template, writer) if writer else (),
+            source_line=_line_text(template, location.line) if with_source else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -89,6 +97,11 @@ class Diagnostic:
             "message": self.message,
             "fix": self.fix,
         }
+
+
+def _line_text(template: Template, line: int) -> str:
+    lines = template.memoize("report.lines", lambda: template.text.split("\n"))
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
 
 def _replacements(finding: Finding, template: Template, writer: Writer) -> tuple[Replacement, ...]:
@@ -114,6 +127,9 @@ class FileError:
     message: str
     line: int | None = None
     column: int | None = None
+    # "file": not read, parsed or configured; "rule": a rule crashed on it (its other
+    # findings are reported); "write": checked and fixed, but the fix could not be written.
+    kind: str = "file"
 
     def __str__(self) -> str:
         where = f":{self.line}:{self.column}" if self.line is not None else ""
@@ -125,4 +141,5 @@ class FileError:
             "line": self.line,
             "column": self.column,
             "message": self.message,
+            "kind": self.kind,
         }

@@ -26,6 +26,10 @@ def render_json(run: RunSummary, color: bool = False) -> str:
         ],
         "summary": {
             "files": run.files_checked,
+            "files_with_findings": run.files_with_findings,
+            "files_skipped": run.files_skipped,
+            "files_failed": run.files_failed,
+            "files_changed": run.changed_files,
             "findings": len(run.diagnostics),
             "errors": counts.get("error", 0),
             "warnings": counts.get("warning", 0),
@@ -34,6 +38,9 @@ def render_json(run: RunSummary, color: bool = False) -> str:
             "fixable_unsafe": unsafe,
             "fixed": run.fixed_count,
             "file_errors": len(run.errors),
+            "rule_errors": run.error_counts()["rule"],
+            "write_errors": run.error_counts()["write"],
+            "exit_code": run.exit_code,
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
