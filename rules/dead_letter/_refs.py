@@ -210,6 +210,14 @@ def _is_dlq_key(key: str | int) -> bool:
 def dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str | int, ...]]]]:
     """Queue logical id -> where it is used as a dead-letter queue or failure destination.
 
+    Computed once per template (several rules ask); callers must not modify it.
+    """
+    return template.memoize("dead-letter-uses", lambda: _dead_letter_uses(template))
+
+
+def _dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str | int, ...]]]]:
+    """Queue logical id -> where it is used as a dead-letter queue or failure destination.
+
     Any reference to a queue below a key naming a dead-letter or failure target counts
     (``RedrivePolicy.deadLetterTargetArn``, ``DeadLetterConfig``, SAM ``DeadLetterQueue``,
     ``DestinationConfig.OnFailure``...), in any resource type and in SAM ``Globals``;
