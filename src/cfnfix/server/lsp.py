@@ -1,0 +1,508 @@
+"""``cfnfix server``: the Language Server Protocol server (pygls 2, stdio).
+
+Checks run in a pool of worker threads, at most one at a time per document: a change
+cancels the check waiting to start (edits are debounced), a result for a version that
+is no longer the document's is dropped, and a slow document occupies one worker while
+the others serve the rest. Code actions and hovers reuse the last check of the current
+version (or run one). See docs/editors.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from cfnfix import __version__, app
+from cfnfix.config import CONFIG_FILES, find_config
+from cfnfix.output.sarif_format import RULES_DOC_URL, is_builtin, rule_anchor
+from cfnfix.rule import Rule, Severity
+from cfnfix.server.analysis import (
+    Action,
+    Analysis,
+    ClientSettings,
+    Item,
+    Problem,
+    analyze,
+    diff_edits,
+)
+from cfnfix.server.positions import UTF16, LineIndex
+from cfnfix.writer import TextEdit
+
+log = logging.getLogger("cfnfix.server")
+
+FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.cfnfix"
+DEBOUNCE_SECONDS = 0.15  # after a didChange, before checking: typing goes on meanwhile
+WORKERS = 4
+_SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass
+class Checked:
+    """One check of one document version, under one configuration generation."""
+
+    version: int | None
+    generation: int
+    analysis: Analysis
+    lines: LineIndex
+    diagnostics: list[types.Diagnostic]  # items' first, in order, then problems'
+
+
+def rule_href(rule: type[Rule]) -> str | None:
+    """The documentation of a built-in rule: the same stable URL as SARIF's helpUri.
+
+    A URL, not a file URI: docs/ is not installed with the package, and the link works
+    from any editor on any machine. Third-party rules have no page there."""
+    return f"{RULES_DOC_URL}#{rule_anchor(rule.id)}" if is_builtin(rule) else None
+
+
+def _range(lines: LineIndex, start: int, end: int) -> types.Range:
+    sl, sc = lines.position(start)
+    el, ec = lines.position(end)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+
+def diagnostics_of(analysis: Analysis, lines: LineIndex) -> list[types.Diagnostic]:
+    result = []
+    for item in analysis.items:
+        rule = type(item.finding.rule)
+        href = rule_href(rule)
+        fix = item.finding.fix
+        result.append(
+            types.Diagnostic(
+                range=_range(lines, item.start, item.end),
+                message=item.finding.message,
+                severity=_SEVERITIES[item.finding.effective_severity],
+                code=rule.id,
+                code_description=types.CodeDescription(href) if href else None,
+                source="cfnfix",
+                data={
+                    "name": rule.name,
+                    "fix": None
+                    if fix is None
+                    else ("safe" if item.safe else "unsafe") + ": " + fix.description,
+                },
+            )
+        )
+    for problem in analysis.problems:
+        result.append(
+            types.Diagnostic(
+                range=_range(lines, problem.start, problem.end),
+                message=problem.message,
+                severity=types.DiagnosticSeverity.Error,
+                source="cfnfix",
+            )
+        )
+    return result
+
+
+def lsp_edits(lines: LineIndex, edits: Sequence[TextEdit]) -> list[types.TextEdit]:
+    """LSP edits in the order :func:`cfnfix.writer.apply_edits` applies them (LSP applies
+    edits at one position in array order), an idempotent edit asked for twice once."""
+    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, -p[1].depth, p[0]))
+    result = []
+    seen: set[tuple[int, int, str]] = set()
+    for _, edit in ordered:
+        if edit.idempotent:
+            key = (edit.start, edit.end, edit.replacement)
+            if key in seen:
+                continue
+            seen.add(key)
+        result.append(types.TextEdit(_range(lines, edit.start, edit.end), edit.replacement))
+    return result
+
+
+def hover_text(items: Sequence[Item]) -> str:
+    parts = []
+    seen: set[str] = set()
+    for item in items:
+        rule = type(item.finding.rule)
+        header = f"**{rule.id}** `{rule.name}`: {item.finding.message}"
+        if rule.id in seen:
+            parts.append(header)
+            continue
+        seen.add(rule.id)
+        href = rule_href(rule)
+        doc = [
+            header,
+            "",
+            "#### What it does",
+            "",
+            rule.what.strip(),
+            "",
+            "#### Why is this bad?",
+            "",
+            rule.why.strip(),
+        ]
+        if item.finding.fix is not None:
+            safety = "safe" if item.safe else "unsafe"
+            doc += ["", f"*Fix ({safety}):* {item.finding.fix.description}"]
+        if href:
+            doc += ["", f"[Documentation]({href})"]
+        parts.append("\n".join(doc))
+    return "\n\n---\n\n".join(parts)
+
+
+class CfnfixLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("cfnfix", __version__)
+        self.settings = ClientSettings()
+        self.generation = 0  # bumped when settings or configuration files change
+        self.checked: dict[str, Checked] = {}
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.running: dict[str, asyncio.Future[Checked]] = {}
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="cfnfix-check")
+
+    # -- documents ---------------------------------------------------------------------
+
+    def document(self, uri: str) -> TextDocument | None:
+        """An open document (never one pygls would read from disk)."""
+        doc: TextDocument | None = self.workspace.text_documents.get(unquote(uri))
+        return doc
+
+    def folder_of(self, path: Path | None) -> Path | None:
+        folders = []
+        for folder in self.workspace.folders.values():
+            fs = to_fs_path(folder.uri)
+            if fs:
+                folders.append(Path(fs))
+        if path is not None:
+            inside = [f for f in folders if f == path or f in path.parents]
+            if inside:
+                return max(inside, key=lambda f: len(f.parts))
+        root = self.workspace.root_path
+        return folders[0] if folders else Path(root) if root else None
+
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding
+        if isinstance(encoding, types.PositionEncodingKind):
+            return str(encoding.value)
+        return encoding or UTF16
+
+    def run_check(self, uri: str, text: str, version: int | None, language: str | None) -> Checked:
+        """In a worker thread: check one version of a document. Never raises."""
+        generation = self.generation
+        fs = to_fs_path(uri) if uri.startswith("file:") else None
+        path = Path(fs) if fs else None
+        name = path.name if path else unquote(uri.rsplit("/", 1)[-1]) or "untitled"
+        if language == "json" and not name.lower().endswith(".json"):
+            name += ".json"
+        try:
+            analysis = analyze(text, name, self.settings, path, self.folder_of(path))
+        except Exception as exc:  # a cfnfix bug: shown on the document, never a crash
+            log.exception("checking %s failed", uri)
+            analysis = Analysis(text)
+            analysis.problems.append(Problem(f"internal error: {type(exc).__name__}: {exc}"))
+        lines = LineIndex(text, self.encoding())
+        return Checked(version, generation, analysis, lines, diagnostics_of(analysis, lines))
+
+    def schedule(self, uri: str, delay: float = 0.0) -> None:
+        """Check ``uri`` after ``delay`` seconds, replacing a check that has not started."""
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.pending[uri] = asyncio.ensure_future(self._check(uri, delay))
+
+    async def _check(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        running = self.running.get(uri)
+        if running is not None:  # one check per document at a time: wait for it
+            await asyncio.wait([running])
+        doc = self.document(uri)
+        if doc is None:
+            return
+        current = self.checked.get(uri)
+        if current and current.version == doc.version and current.generation == self.generation:
+            self.publish(uri, current)  # already checked (a didSave after a change, say)
+            return
+        checked = await self.check_now(uri, doc)
+        latest = self.document(uri)
+        if latest is None or latest.version != checked.version:
+            return  # stale: the check of the newer version publishes
+        if checked.generation != self.generation:
+            return  # the configuration changed meanwhile: a new check is scheduled
+        self.publish(uri, checked)
+
+    def check_now(self, uri: str, doc: TextDocument) -> asyncio.Future[Checked]:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            self.pool, self.run_check, uri, doc.source, doc.version, doc.language_id
+        )
+        self.running[uri] = future
+
+        def done(f: asyncio.Future[Checked]) -> None:
+            if self.running.get(uri) is f:
+                del self.running[uri]
+            if not f.cancelled() and f.exception() is None:
+                result = f.result()
+                latest = self.document(uri)
+                if latest is not None and latest.version == result.version:
+                    previous = self.checked.get(uri)
+                    if previous is None or previous.generation <= result.generation:
+                        self.checked[uri] = result
+
+        future.add_done_callback(done)
+        return future
+
+    def publish(self, uri: str, checked: Checked) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri, checked.diagnostics, checked.version)
+        )
+
+    async def current(self, uri: str) -> Checked | None:
+        """The check of the document's current version (running one if needed)."""
+        doc = self.document(uri)
+        if doc is None:
+            return None
+        checked = self.checked.get(uri)
+        if checked and checked.version == doc.version and checked.generation == self.generation:
+            return checked
+        running = self.running.get(uri)
+        if running is not None:
+            await asyncio.wait([running])
+            checked = self.checked.get(uri)
+            if checked and checked.version == doc.version:
+                return checked
+        return await self.check_now(uri, doc)
+
+    def forget(self, uri: str) -> None:
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.checked.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+
+    def recheck_all(self) -> None:
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri)
+
+    # -- configuration -----------------------------------------------------------------
+
+    def apply_settings(self, data: Any) -> None:
+        settings, problems = ClientSettings.from_json(data)
+        for problem in problems:
+            self.window_show_message(
+                types.ShowMessageParams(types.MessageType.Warning, f"cfnfix: {problem}")
+            )
+        if settings != self.settings:
+            self.settings = settings
+            self.reload()
+
+    def reload(self) -> None:
+        """Configuration files or settings changed: forget what was read, check again."""
+        find_config.cache_clear()
+        app.rules_for.cache_clear()
+        self.generation += 1
+        self.recheck_all()
+
+    # -- code actions ------------------------------------------------------------------
+
+    def action(
+        self,
+        uri: str,
+        checked: Checked,
+        action: Action,
+        kind: str,
+        diagnostics: list[types.Diagnostic],
+    ) -> types.CodeAction:
+        edit = types.WorkspaceEdit(changes={uri: lsp_edits(checked.lines, action.edits)})
+        return types.CodeAction(
+            title=action.title,
+            kind=kind,
+            diagnostics=diagnostics or None,
+            is_preferred=action.preferred,
+            edit=edit,
+        )
+
+    def code_actions(
+        self, uri: str, checked: Checked, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        """In a worker thread (verifying fixes re-parses the template)."""
+        only = params.context.only
+        wants = _wanted(only)
+        analysis = checked.analysis
+        lines = checked.lines
+        result: list[types.CodeAction] = []
+        if wants(types.CodeActionKind.QuickFix.value):
+            start = lines.offset(params.range.start.line, params.range.start.character)
+            end = lines.offset(params.range.end.line, params.range.end.character)
+            index = {id(item): i for i, item in enumerate(analysis.items)}
+            items = analysis.at(start, end)
+            fixes, suppressions = [], []
+            for item in items:
+                diagnostic = [checked.diagnostics[index[id(item)]]]
+                fix = analysis.quick_fix(item)
+                if fix is not None:
+                    kind = types.CodeActionKind.QuickFix.value
+                    fixes.append(self.action(uri, checked, fix, kind, diagnostic))
+                suppression = analysis.suppression(item)
+                if suppression is not None:
+                    kind = types.CodeActionKind.QuickFix.value
+                    suppressions.append(self.action(uri, checked, suppression, kind, diagnostic))
+            result += fixes + suppressions
+        if wants(FIX_ALL_KIND):
+            new = analysis.fix_all()
+            if new is not None:
+                edits = diff_edits(analysis.text, new)
+                title = "cfnfix: fix all" + (
+                    " (safe and unsafe fixes)" if analysis.unsafe else " safe fixes"
+                )
+                action = Action(title, tuple(edits))
+                result.append(self.action(uri, checked, action, FIX_ALL_KIND, []))
+        return result
+
+
+def _wanted(only: Sequence[str] | None) -> Any:
+    """Whether a kind was asked for: ``only`` lists kinds or their parents."""
+
+    def wants(kind: str) -> bool:
+        if not only:
+            return True
+        return any(kind == k or kind.startswith(f"{k}.") for k in map(str, only))
+
+    return wants
+
+
+server = CfnfixLanguageServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: CfnfixLanguageServer, params: types.InitializeParams) -> None:
+    if params.initialization_options is not None:
+        settings, problems = ClientSettings.from_json(params.initialization_options)
+        ls.settings = settings
+        for problem in problems:
+            log.warning("%s", problem)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: CfnfixLanguageServer, params: types.InitializedParams) -> None:
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if watched and watched.dynamic_registration:
+        watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+        registration = types.Registration(
+            id="cfnfix-config-files",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers),
+        )
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams([registration]))
+        except Exception as exc:  # the client refused: saving a config file still reloads
+            log.warning("could not watch configuration files: %s", exc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: CfnfixLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: CfnfixLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: CfnfixLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if unquote(uri).rsplit("/", 1)[-1] in CONFIG_FILES:
+        ls.reload()  # a configuration file edited in the editor itself
+    else:
+        ls.schedule(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: CfnfixLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.forget(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: CfnfixLanguageServer, params: types.DidChangeConfigurationParams
+) -> None:
+    data = params.settings
+    caps = ls.client_capabilities.workspace
+    if not data and caps and caps.configuration:  # "pull" clients send no settings
+        try:
+            pulled = await ls.workspace_configuration_async(
+                types.ConfigurationParams([types.ConfigurationItem(section="cfnfix")])
+            )
+            data = pulled[0] if pulled else None
+        except Exception as exc:
+            log.warning("could not read the client's settings: %s", exc)
+            return
+    ls.apply_settings(data)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(
+    ls: CfnfixLanguageServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    if any(unquote(c.uri).rsplit("/", 1)[-1] in CONFIG_FILES for c in params.changes):
+        ls.reload()
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+        resolve_provider=False,
+    ),
+)
+async def code_action(
+    ls: CfnfixLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    uri = params.text_document.uri
+    checked = await ls.current(uri)
+    if checked is None or checked.analysis.template is None:
+        return None
+    loop = asyncio.get_running_loop()
+    actions = await loop.run_in_executor(ls.pool, ls.code_actions, uri, checked, params)
+    doc = ls.document(uri)
+    if doc is None or doc.version != checked.version:
+        return None  # the document changed while the edits were computed
+    return actions or None
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: CfnfixLanguageServer, params: types.HoverParams) -> types.Hover | None:
+    checked = await ls.current(params.text_document.uri)
+    if checked is None:
+        return None
+    offset = checked.lines.offset(params.position.line, params.position.character)
+    items = [i for i in checked.analysis.at(offset, offset) if i.start < i.end]
+    if not items:
+        return None
+    start = min(i.start for i in items)
+    end = max(i.end for i in items)
+    return types.Hover(
+        contents=types.MarkupContent(types.MarkupKind.Markdown, hover_text(items)),
+        range=_range(checked.lines, start, end),
+    )
+
+
+def main() -> None:
+    """Serve on stdin/stdout until the client says exit."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if os.environ.get("CFNFIX_DEBUG") else logging.WARNING,
+        format="cfnfix server: %(levelname)s: %(message)s",
+    )
+    server.start_io()
