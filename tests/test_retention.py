@@ -15,7 +15,10 @@ import pytest
 from cfnfix import registry
 from cfnfix.nodes import to_plain
 from cfnfix.rule import Rule
+from cfnfix.template import Template
 from cfnfix.testing import check, fix, make_rules, parse
+from cfnfix_rules.retention._policies import is_cluster_member
+from cfnfix_rules.retention.rt011_data_without_explicit_retention import dead_letter_queues
 from tests.conftest import CORPUS, FIXTURES, run_cfnfix
 
 SEED = FIXTURES / "seed"
@@ -29,8 +32,6 @@ DATA_STACK = FIXTURES / "retention" / "data-stack.yaml"
 # Every gap of the seed's stack, as (rule, resource), before any fix.
 SEED_GAPS = {
     ("RT002", "ImageProcessorFunction"),  # logs kept forever in /aws/lambda/<name>
-    ("RT003", "UploadBucket"),
-    ("RT003", "ThumbnailBucket"),
     ("RT003", "ImageMetadataTable"),
     ("RT005", "ImageMetadataTable"),
     ("RT007", "ImageMetadataTable"),
@@ -39,6 +40,22 @@ SEED_GAPS = {
     ("RT010", "UploadBucket"),
     ("RT010", "ThumbnailBucket"),
 }
+
+
+def left_out_on_purpose(template: Template, check_id: str, line: int) -> bool:
+    """cfn-lint retention checks cfnfix does not make by default: I3011 on cluster members,
+    log groups and queues (RT003), I3013 outside dead-letter queues (RT011)."""
+    owner = None
+    for resource in template.resources.values():
+        if template.location(resource.path).line <= line:
+            owner = resource
+    if owner is None:
+        return False
+    if check_id == "I3011":
+        return is_cluster_member(owner) or owner.type in ("AWS::Logs::LogGroup", "AWS::SQS::Queue")
+    if check_id == "I3013":
+        return owner.logical_id not in dead_letter_queues(template)
+    return False
 
 
 def retention_rules() -> list[Rule]:
@@ -77,9 +94,15 @@ def test_fixed_template_is_clean_for_rules_and_cfn_lint(source: Path, tmp_path: 
     text = target.read_text(encoding="utf-8")
     assert not check(text, retention_rules(), target.name)
     # cfn-lint: no errors, no warnings, and none of its retention checks (I3011 missing
-    # DeletionPolicy/UpdateReplacePolicy, I3013 missing retention period). I3042 (a
-    # hard-coded partition in the seed's IAM role) belongs to the hardcoded family.
-    reported = [m for m in cfn_lint(target) if m[0] != "I3042"]
+    # DeletionPolicy/UpdateReplacePolicy, I3013 missing retention period) except where
+    # cfnfix disagrees on purpose (see left_out_on_purpose). I3042 (a hard-coded
+    # partition in the seed's IAM role) belongs to the hardcoded family.
+    fixed = parse(text, target.name)
+    reported = [
+        m
+        for m in cfn_lint(target)
+        if m[0] != "I3042" and not left_out_on_purpose(fixed, m[0], m[1])
+    ]
     assert not reported, reported
     assert "I3011" in {m[0] for m in cfn_lint(source)}  # the oracle saw the gap we closed
     # A second run changes nothing.
@@ -110,7 +133,11 @@ def test_safe_fixes_leave_only_the_log_group_finding(tmp_path: Path) -> None:
     shutil.copy(SEED_FILES[0], target)
     result = run_cfnfix("fix", "--select", "RT", "--format", "json", str(target))
     remaining = json.loads(result.stdout)["findings"]
-    assert [(f["rule"], f["fix"]["applicability"]) for f in remaining] == [("RT002", "unsafe")]
+    assert sorted((f["rule"], f["fix"]["applicability"]) for f in remaining) == [
+        ("RT002", "unsafe"),
+        ("RT008", "unsafe"),
+        ("RT008", "unsafe"),
+    ]
 
 
 # -- the log group of a function that already ran ------------------------------------
@@ -263,3 +290,17 @@ def test_corpus_fixes_reparse_are_idempotent_and_add_no_cfn_lint_errors(
     for path in changed[::50]:
         new = errors(path) - errors(corpus / path.relative_to(work))
         assert not new, (path, dict(new))
+
+
+def test_rules_that_restate_defaults_are_opt_in() -> None:
+    available = registry.collect()
+    on = {rule.id for rule in registry.select(available, [], [])}
+    family = {rule.id for rule in registry.select(available, ["retention", "DL"], [])}
+    assert not {"RT004", "DL007"} & (on | family)
+    assert {
+        rule.id for rule in registry.select(available, ["RT004", "unbounded-retry-policy"], [])
+    } == {
+        "RT004",
+        "DL007",
+    }
+    assert "Opt-in" in available["RT004"].documentation()

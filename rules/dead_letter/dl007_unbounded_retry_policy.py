@@ -55,6 +55,7 @@ deploy behaves exactly as before: the fix is **safe**. If you configure other va
 changes retry behaviour and becomes **unsafe**.
 """
     fix_availability = "always"
+    default_enabled = False  # restates an explicit choice or a default: opt-in
     options_schema = {
         "invoke-retry-attempts": {
             "type": "integer",

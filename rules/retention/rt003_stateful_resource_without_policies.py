@@ -8,10 +8,15 @@ from cfnfix.changes import SetKey
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
-from ._policies import PREFERENCES, is_stateful, missing_policy
+from ._policies import PREFERENCES, is_cluster_member, is_stateful, missing_policy
 from ._values import set_description
 
 _ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
+# CloudFormation refuses to delete a bucket that holds objects: its data is not lost
+# (cfn-lint's I3011 leaves S3 out for the same reason).
+_DELETE_REQUIRES_EMPTY = frozenset({"AWS::S3::Bucket"})
+# Retaining these only leaves orphans behind: reported with the `orphan-types` option.
+_ORPHAN_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::SQS::Queue"})
 
 
 def _insert_before(resource: Resource, key: str) -> str | None:
@@ -32,11 +37,18 @@ class StatefulResourceWithoutPolicies(Rule):
     severity = Severity.WARNING
     summary = "Stateful resource without DeletionPolicy and UpdateReplacePolicy"
     what = """
-Reports every resource of a type that holds data (DynamoDB tables, S3 buckets, RDS and
-Aurora, DocumentDB, Neptune, EFS, FSx, ElastiCache, OpenSearch, Kinesis streams, SQS
-queues, log groups, KMS keys, Cognito user pools, Secrets Manager secrets, Backup vaults,
-SAM `SimpleTable`... the stateful types of cfnfix's resource data) that lacks
-`DeletionPolicy`, `UpdateReplacePolicy`, or both.
+Reports every resource of a type that holds data (DynamoDB tables, RDS and Aurora
+clusters, DocumentDB, Neptune, EFS, FSx, ElastiCache, OpenSearch, Kinesis streams, KMS
+keys, Cognito user pools, Secrets Manager secrets, Backup vaults, SAM `SimpleTable`...
+the stateful types of cfnfix's resource data) that lacks `DeletionPolicy`,
+`UpdateReplacePolicy`, or both.
+
+Not reported: S3 buckets (CloudFormation refuses to delete a bucket that still holds
+objects, so a stack deletion cannot empty it; cfn-lint's I3011 leaves S3 out for the same
+reason) and database instances that belong to a cluster (Aurora, DocumentDB, Neptune:
+their data lives in the cluster). Log groups and SQS queues are reported only with the
+option `orphan-types = true` (`[tool.cfnfix.rules.RT003]`): retaining them mostly leaves
+orphaned resources behind after a stack deletion.
 """
     why = """
 Without the attributes CloudFormation deletes the resource, and its data, when the stack
@@ -53,10 +65,7 @@ With both attributes missing it writes `Snapshot` on resources that support fina
 snapshots (RDS and Aurora clusters, RDS instances that are not read replicas, DocumentDB
 and Neptune clusters, Redshift, EBS volumes, Redis/Valkey ElastiCache), which is what
 CloudFormation already does by default for RDS, and `Retain` on every other type (option
-`policy`). An instance that belongs to a cluster (Aurora, DocumentDB, Neptune) follows its
-cluster: `Retain` when the cluster is retained, else `Delete`, its current behaviour (its
-data lives in the cluster, and a retained instance would block the cluster's deletion).
-With one attribute set to a literal the fix gives the other the same value, keeping the
+`policy`). With one attribute set to a literal the fix gives the other the same value, keeping the
 author's choice.
 
 Retained resources keep existing (and billing) after the stack is gone; a retained
@@ -71,7 +80,13 @@ the same name fail until it is deleted or imported.
             "default": "snapshot-or-retain",
             "description": "the policies the fix writes: Snapshot where supported else "
             "Retain, always Retain, or DeletionPolicy RetainExceptOnCreate",
-        }
+        },
+        "orphan-types": {
+            "type": "boolean",
+            "default": False,
+            "description": "also report log groups and SQS queues (opt-in: retaining them "
+            "leaves orphans behind)",
+        },
     }
     examples = (
         Example(
@@ -123,7 +138,7 @@ Resources:
 
     def check(self, template: Template) -> Iterator[Finding]:
         for resource in template.resources.values():
-            if not is_stateful(resource):
+            if not self._reported(resource):
                 continue
             missing = missing_policy(template, resource, self.options["policy"])
             if not missing:
@@ -151,3 +166,10 @@ Resources:
                 if key in missing
             ]
             yield self.finding(resource.path, message, fix=Fix.safe(description, *changes))
+
+    def _reported(self, resource: Resource) -> bool:
+        if not is_stateful(resource) or is_cluster_member(resource):
+            return False
+        if resource.type in _DELETE_REQUIRES_EMPTY:
+            return False
+        return resource.type not in _ORPHAN_TYPES or bool(self.options["orphan-types"])

@@ -33,6 +33,7 @@ resources (and their bills) behind after every stack deletion. Use `Retain` or `
 where the data matters, or ignore the rule for stacks that are meant to be thrown away.
 """
     fix_availability = "none"
+    default_enabled = False  # restates an explicit choice or a default: opt-in
     examples = (
         Example(
             bad="""

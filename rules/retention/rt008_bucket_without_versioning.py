@@ -8,8 +8,11 @@ from cfnfix.changes import ReplaceValue, set_property
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._buckets import versioning_status
+from ._buckets import guard_suppressed, versioning_status
 from ._values import readable
+
+# cfn-guard's rule for the same check; a bucket suppressing it has opted out.
+GUARD_RULE = "S3_BUCKET_VERSIONING_ENABLED"
 
 
 class BucketWithoutVersioning(Rule):
@@ -20,7 +23,9 @@ class BucketWithoutVersioning(Rule):
     summary = "S3 bucket without versioning"
     what = """
 Reports every `AWS::S3::Bucket` without a `VersioningConfiguration`, or whose literal
-`Status` is `Suspended`.
+`Status` is `Suspended`. A bucket whose `Metadata` opts out of cfn-guard's
+`S3_BUCKET_VERSIONING_ENABLED` rule (`guard: {SuppressedRules: [...]}`) is not reported:
+the author already decided.
 """
     why = """
 Without versioning, an overwrite or a delete (by a bug, a script or a person) destroys the
@@ -28,12 +33,12 @@ object: there is nothing to restore. Versioning keeps the earlier versions; pair
 lifecycle rule that expires them (RT009) so they do not pile up.
 """
     fix_safety = """
-Missing configuration: the fix sets `VersioningConfiguration: {Status: Enabled}` and is
-**safe** (an in-place update). Earlier versions are billed as stored objects until a
-lifecycle rule expires them; RT009 adds one. Versioning can later be suspended but never
-removed from a bucket.
-
-A literal `Suspended` is a stated choice: enabling it is **unsafe**.
+The fix sets `VersioningConfiguration: {Status: Enabled}` (or turns a literal `Suspended`
+into `Enabled`) and is **unsafe**: versioning can be suspended but never removed from a
+bucket again, every overwrite and delete then keeps a billed copy, and a bucket whose
+lifecycle rules expire objects after a short period (logs, uploads, personal data) keeps
+their old versions far longer than its author meant, until a noncurrent-version rule
+(RT009) expires them.
 """
     fix_availability = "always"
     examples = (
@@ -56,12 +61,14 @@ Resources:
 
     def check(self, template: Template) -> Iterator[Finding]:
         for bucket in readable(template, "AWS::S3::Bucket"):
+            if guard_suppressed(bucket, GUARD_RULE):
+                continue
             status = versioning_status(bucket)
             if status is None:
                 yield self.finding(
                     bucket.path,
                     "bucket without versioning: an overwritten or deleted object is gone",
-                    fix=Fix.safe(
+                    fix=Fix.unsafe(
                         "turn on versioning",
                         set_property(
                             bucket.logical_id, "VersioningConfiguration", {"Status": "Enabled"}

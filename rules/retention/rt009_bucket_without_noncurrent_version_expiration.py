@@ -29,9 +29,10 @@ until something deletes it. Without an expiration rule the bucket grows forever.
 """
     fix_safety = """
 The fix adds an enabled lifecycle rule (`Id` `ExpireNoncurrentVersions`) that deletes
-versions `noncurrent-days` (90) days after they stop being current. It is **safe**:
-current objects are untouched, and a lifecycle rule is an in-place update; only versions
-older than the period become unrecoverable.
+versions `noncurrent-days` (90) days after they stop being current. It is **unsafe**: it
+permanently deletes data the bucket keeps today. A replication destination, a backup or
+a compliance bucket is versioned precisely to keep every version, and no lifecycle rule
+is ever undone for the versions it already deleted. Choose the period per bucket.
 """
     fix_availability = "always"
     options_schema = {
@@ -83,7 +84,7 @@ Resources:
                 bucket.path,
                 "versioned bucket without a lifecycle rule expiring noncurrent versions: "
                 "every old version is kept and billed forever",
-                fix=Fix.safe(
+                fix=Fix.unsafe(
                     f"expire noncurrent versions after {days} days",
                     append_rule(
                         bucket,

@@ -62,6 +62,12 @@ does not choose one: `AWS::SQS::Queue` without `MessageRetentionPeriod` (4 days)
 `AWS::Kinesis::Stream` without `RetentionPeriodHours` (24 hours), and
 `AWS::Synthetics::Canary` without `SuccessRetentionPeriod` / `FailureRetentionPeriod`
 (31 days).
+
+By default only dead-letter queues are reported (a queue whose ARN appears in a
+`RedrivePolicy`, `DeadLetterConfig`, `DeadLetterQueue` or `OnFailure` destination): there
+the 4-day default silently drops the failures someone still has to look at. Elsewhere the
+service's default is usually what the author wanted; to report every queue, stream and
+canary set `dead-letter-queues-only = false` under `[tool.cfnfix.rules.RT011]`.
 """
     why = """
 The defaults are short and invisible: messages that wait in a dead-letter queue over a long
@@ -80,6 +86,12 @@ outlive the source queue's own retention and can be inspected and redriven.
 """
     fix_availability = "always"
     options_schema = {
+        "dead-letter-queues-only": {
+            "type": "boolean",
+            "default": True,
+            "description": "report only dead-letter queues; false: every queue, stream and "
+            "canary without an explicit retention",
+        },
         "queue-seconds": {
             "type": "integer",
             "minimum": 60,
@@ -116,6 +128,10 @@ Resources:
   Queue:
     Type: AWS::SQS::Queue
     Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Failures.Arn, maxReceiveCount: 5}
+  Failures:
+    Type: AWS::SQS::Queue
+    Properties:
       SqsManagedSseEnabled: true
 """,
             good="""
@@ -123,8 +139,12 @@ Resources:
   Queue:
     Type: AWS::SQS::Queue
     Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Failures.Arn, maxReceiveCount: 5}
+  Failures:
+    Type: AWS::SQS::Queue
+    Properties:
       SqsManagedSseEnabled: true
-      MessageRetentionPeriod: 345600
+      MessageRetentionPeriod: 1209600
 """,
         ),
         Example(
@@ -143,13 +163,17 @@ Resources:
       ShardCount: 1
       RetentionPeriodHours: 24
 """,
+            options={"dead-letter-queues-only": False},
         ),
     )
 
     def check(self, template: Template) -> Iterator[Finding]:
         dead_letter = dead_letter_queues(template)
+        only_dead_letter = bool(self.options["dead-letter-queues-only"])
         for resource in template.resources.values():
             if not plain_properties(resource):
+                continue
+            if only_dead_letter and resource.logical_id not in dead_letter:
                 continue
             wanted = self._wanted(resource, resource.logical_id in dead_letter)
             missing = {k: v for k, v in wanted.items() if k not in resource.properties}

@@ -156,10 +156,20 @@ class Rule:
             f"## {cls.id} `{cls.name}`",
             "",
             f"*Family:* `{cls.family}` · *Severity:* {cls.severity.value} · "
-            f"*Fix:* {cls.fix_availability}",
+            f"*Fix:* {cls.fix_availability}" + ("" if cls.default_enabled else " · *Opt-in*"),
             "",
             cls.summary,
             "",
+            *(
+                ()
+                if cls.default_enabled
+                else (
+                    f"Off by default: turn it on with `--select {cls.id}` (or "
+                    f'`select = ["{cls.id}"]` in the configuration), by its id, its name or '
+                    "`ALL`; a family or id prefix does not select it.",
+                    "",
+                )
+            ),
             "### What it does",
             "",
             cls.what.strip(),
