@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cfnfix.output.summary import RunSummary
 from cfnfix.report import Diagnostic
 
@@ -134,8 +136,11 @@ def source_snippet(d: Diagnostic, color: bool) -> list[str]:
     number = str(d.line)
     gutter = " " * len(number)
     start = max(d.column, 1)
-    end = d.end_column if d.end_line == d.line else len(text) + 1
-    width = max(1, min(end, len(text) + 1) - start)
+    if d.end_line == d.line:
+        width = max(1, min(d.end_column, len(text) + 1) - start)
+    else:  # a block that goes on below: underline its first token (its key)
+        token = re.match(r"[^\s:]+|\S+", text[start - 1 :])
+        width = len(token.group()) if token else 1
     caret = " " * (start - 1) + "^" * width
     if color:
         from rich.markup import escape
