@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnfix_rules.retention._policies import is_cluster_member
+from cfnfix_rules.retention.rt011_data_without_explicit_retention import dead_letter_queues
 
 from cfnfix import registry
 from cfnfix.nodes import to_plain
 from cfnfix.rule import Rule
 from cfnfix.template import Template
 from cfnfix.testing import check, fix, make_rules, parse
-from cfnfix_rules.retention._policies import is_cluster_member
-from cfnfix_rules.retention.rt011_data_without_explicit_retention import dead_letter_queues
 from tests.conftest import CORPUS, FIXTURES, run_cfnfix
 
 SEED = FIXTURES / "seed"
