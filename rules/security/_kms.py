@@ -78,12 +78,24 @@ def key_id_of(template: Template, value: Any) -> str | None:
     return None
 
 
-def keys_in_use(template: Template) -> frozenset[str]:
-    """Keys of the template that some resource already encrypts with (a property whose
-    name says KMS points at them)."""
+# Types that are the same kind of consumer of a key.
+_SAME_KIND = {
+    "AWS::Serverless::Function": "AWS::Lambda::Function",
+    "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable": "AWS::DynamoDB::Table",
+}
 
-    def compute() -> frozenset[str]:
-        used: set[str] = set()
+
+def _kind(type_name: str) -> str:
+    return _SAME_KIND.get(type_name, type_name)
+
+
+def keys_in_use(template: Template) -> dict[str, frozenset[str]]:
+    """Key logical id -> the kinds of resource (types) that already encrypt with it (a
+    property whose name says KMS points at it)."""
+
+    def compute() -> dict[str, frozenset[str]]:
+        used: dict[str, set[str]] = {}
         for resource in template.resources.values():
             if resource.type in (KEY_TYPE, ALIAS_TYPE):
                 continue
@@ -91,8 +103,8 @@ def keys_in_use(template: Template) -> frozenset[str]:
                 if path and isinstance(path[-1], str) and "kms" in path[-1].lower():
                     key = key_id_of(template, value)
                     if key is not None:
-                        used.add(key)
-        return frozenset(used)
+                        used.setdefault(key, set()).add(_kind(resource.type))
+        return {key: frozenset(kinds) for key, kinds in used.items()}
 
     return template.memoize("security.keys-in-use", compute)
 
@@ -100,15 +112,18 @@ def keys_in_use(template: Template) -> frozenset[str]:
 def pick_key(template: Template, resource: Resource) -> Resource | None:
     """The one key of the template a fix may encrypt ``resource`` with, or ``None``.
 
-    Sound only when there is no choice to make: the one symmetric key the template already
-    encrypts other resources with, else the only symmetric key of the template. A key that
-    exists under another condition than ``resource`` is no candidate.
+    Sound only when there is no choice to make: the one symmetric key that resources of
+    the same kind (buckets for a bucket, tables for a table...) already use, else the
+    template's only symmetric key when nothing uses it yet (a key used only for something
+    else, an alarm topic say, was chosen for that). A key under another condition than
+    ``resource`` is no candidate.
     """
+    uses = keys_in_use(template)
     candidates = [k for k in symmetric_keys(template) if k.condition in (None, resource.condition)]
-    used = [k for k in candidates if k.logical_id in keys_in_use(template)]
-    if len(used) == 1:
-        return used[0]
-    if not used and len(candidates) == 1:
+    same = [k for k in candidates if _kind(resource.type) in uses.get(k.logical_id, ())]
+    if len(same) == 1:
+        return same[0]
+    if not same and len(candidates) == 1 and not uses.get(candidates[0].logical_id):
         return candidates[0]
     return None
 
@@ -219,7 +234,7 @@ def key_for_services(
     body = new_resource(
         KEY_TYPE,
         {
-            "Description": f"Encryption key of the stack, created for {resource.logical_id}",
+            "Description": f"Encrypts {resource.logical_id}",
             "EnableKeyRotation": True,
             "KeyPolicy": {"Version": POLICY_VERSION, "Statement": statements},
         },

@@ -101,9 +101,10 @@ def public_intent(template: Template, bucket: Resource) -> str | None:
     return None
 
 
-def log_targets(template: Template) -> frozenset[str]:
-    """Buckets that receive logs from AWS services (S3 server access logs, CloudFront,
-    load balancers...): those deliver only to buckets encrypted with SSE-S3."""
+def sse_s3_only(template: Template) -> frozenset[str]:
+    """Buckets that must stay on SSE-S3: those that receive logs from AWS services (S3
+    server access logs, CloudFront, load balancers deliver only to SSE-S3 buckets) and
+    CloudFront origins (an origin access identity cannot decrypt SSE-KMS objects)."""
 
     def compute() -> frozenset[str]:
         found: set[str] = set()
@@ -111,11 +112,11 @@ def log_targets(template: Template) -> frozenset[str]:
             if bucket.properties.get("AccessControl") == LOG_DELIVERY_ACL:
                 found.add(bucket.logical_id)
         for resource in template.resources.values():
+            origin = resource.type == "AWS::CloudFront::Distribution"
             for path, value in walk(resource.properties):
                 if not isinstance(value, dict) or not is_intrinsic(value):
                     continue
-                keys = " ".join(str(k) for k in path).lower()
-                if "log" not in keys:
+                if not origin and "log" not in " ".join(str(k) for k in path).lower():
                     continue
                 for name in referenced_ids(value):
                     target = template.resources.get(name)
@@ -127,7 +128,7 @@ def log_targets(template: Template) -> frozenset[str]:
                     found.update(referenced_ids(get(item, "Value")))
         return frozenset(found)
 
-    return template.memoize("security.log-targets", compute)
+    return template.memoize("security.sse-s3-only", compute)
 
 
 def denies_insecure_transport(statement: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from cfnfix.template import Resource, Template
 
 from ..retention._values import readable
 from ._kms import pick_key
-from ._storage import BUCKET_TYPE, log_targets
+from ._storage import BUCKET_TYPE, public_intent, sse_s3_only
 
 
 def encryption(default: dict[str, Any], bucket_key: bool = False) -> dict[str, Any]:
@@ -42,16 +42,19 @@ policy, and every use is in CloudTrail) is chosen.
 The fix states the encryption. Which one:
 
 - **SSE-KMS** with the template's customer-managed key when there is exactly one sound
-  choice: the one symmetric `AWS::KMS::Key` the template already encrypts other resources
-  with, else its only symmetric key (a key under another condition than the bucket does
-  not count), with `BucketKeyEnabled: true` (fewer KMS requests, lower cost). It is
-  **unsafe**: new objects are encrypted with that key, so every writer and reader (roles,
-  services, other accounts) then needs `kms:GenerateDataKey`/`kms:Decrypt` on it, through
-  the key policy or IAM; existing objects keep their encryption.
+  choice: the one symmetric `AWS::KMS::Key` that other buckets of the template already
+  use, else the template's only symmetric key when nothing uses it yet (a key that only
+  other kinds of resource use, say an alarm topic, was made for them; a key under another
+  condition than the bucket does not count), with `BucketKeyEnabled: true` (fewer KMS
+  requests, lower cost). It is **unsafe**: new objects are encrypted with that key, so
+  every writer and reader (roles, services, other accounts) then needs
+  `kms:GenerateDataKey`/`kms:Decrypt` on it, through the key policy or IAM; existing
+  objects keep their encryption.
 - **SSE-S3** (`AES256`) otherwise, and always for buckets that receive logs from AWS
   services (S3 server access logs, CloudFront, load balancers deliver only to SSE-S3
-  buckets). It is **safe**: it is what S3 already does for a bucket without a stated
-  encryption.
+  buckets), CloudFront origins (an origin access identity cannot decrypt SSE-KMS) and
+  buckets meant to be public (anonymous readers cannot use a KMS key; see SE001). It is
+  **safe**: it is what S3 already does for a bucket without a stated encryption.
 """
     fix_availability = "always"
     examples = (
@@ -86,7 +89,9 @@ Resources:
             )
 
     def _fix(self, template: Template, bucket: Resource) -> Fix:
-        key = None if bucket.logical_id in log_targets(template) else pick_key(template, bucket)
+        key = None
+        if bucket.logical_id not in sse_s3_only(template) and not public_intent(template, bucket):
+            key = pick_key(template, bucket)
         if key is None:
             return Fix.safe(
                 "state SSE-S3 (AES256) default encryption",

@@ -28,11 +28,14 @@ class FunctionEnvironmentWithoutKmsKey(Rule):
     name = "function-environment-without-kms-key"
     family = "security"
     severity = Severity.INFO
+    default_enabled = False  # a compliance choice most functions do not need
     summary = "Lambda function with environment variables and no KmsKeyArn"
     what = """
 Reports an `AWS::Lambda::Function` or `AWS::Serverless::Function` that has environment
 variables (`Environment.Variables`, for SAM also from `Globals.Function`) and no
-`KmsKeyArn`. Functions without environment variables are not reported.
+`KmsKeyArn`. Functions without environment variables are not reported. Opt-in (select
+`SE008` or `function-environment-without-kms-key`): the AWS-managed key is the right
+choice for most functions, and a fix is possible only when the template has a key for it.
 """
     why = """
 Lambda encrypts environment variables at rest with the AWS-managed key `aws/lambda`, so
