@@ -84,6 +84,15 @@ async def client(lsp_client: RecordingClient) -> Any:
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(scope="module", config=CONFIG)
+async def eager_client(lsp_client: RecordingClient) -> Any:
+    """A client that cannot resolve code actions (Emacs' eglot): edits come at once."""
+    params = types.InitializeParams(capabilities=client_capabilities("emacs"))
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
 # -- a client's side: applying edits, waiting for diagnostics --------------------------
 
 
@@ -154,8 +163,13 @@ async def actions(
             types.CodeActionContext(diagnostics=[], only=only),
         )
     )
-    assert all(isinstance(a, types.CodeAction) for a in result or [])
-    return list(result or [])  # type: ignore[arg-type]
+    found = []
+    for action in result or []:
+        assert isinstance(action, types.CodeAction)
+        if action.edit is None:  # offered lazily: the edit comes when it is chosen
+            action = await client.code_action_resolve_async(action)
+        found.append(action)
+    return found
 
 
 def whole(text: str) -> types.Range:
@@ -298,6 +312,44 @@ async def test_non_ascii_text_before_a_finding(client: RecordingClient) -> None:
     assert 'Note: "ログ 📜 保存"}, Type: AWS::Logs::LogGroup, Properties: {' in new
     fix_all = await actions(client, uri, whole(NON_ASCII), ["source.fixAll.cfnfix"])
     assert apply(NON_ASCII, edits_of(fix_all[0], uri)) == fixed_in_process(NON_ASCII, "t.yaml")
+    close(client, uri)
+
+
+async def test_client_without_resolve_gets_edits_at_once(eager_client: RecordingClient) -> None:
+    uri = "untitled:eager.yaml"
+    open_doc(eager_client, uri, NON_ASCII)
+    diagnostics = await diagnostics_for(eager_client, uri, 1)
+    result = await eager_client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri),
+            whole(NON_ASCII),
+            types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    assert result and all(isinstance(a, types.CodeAction) and a.edit for a in result)
+    kinds = [a.kind for a in result if isinstance(a, types.CodeAction)]
+    assert kinds.count("quickfix") == 4 and kinds.count("source.fixAll.cfnfix") == 1
+    fix_all = next(a for a in result if isinstance(a, types.CodeAction) and a.kind != "quickfix")
+    new = apply(NON_ASCII, edits_of(fix_all, uri))
+    assert new == fixed_in_process(NON_ASCII, "t.yaml")
+    close(eager_client, uri)
+
+
+async def test_stale_lazy_action_gets_no_edit(client: RecordingClient) -> None:
+    uri = "untitled:stale.yaml"
+    open_doc(client, uri, NON_ASCII)
+    await diagnostics_for(client, uri, 1)
+    offered = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri),
+            whole(NON_ASCII),
+            types.CodeActionContext(diagnostics=[], only=["source.fixAll.cfnfix"]),
+        )
+    )
+    assert offered and isinstance(offered[0], types.CodeAction) and offered[0].edit is None
+    change(client, uri, 2, NON_ASCII + "  More:\n    Type: AWS::Logs::LogGroup\n")
+    resolved = await client.code_action_resolve_async(offered[0])
+    assert resolved.edit is None  # an edit of version 1 would corrupt version 2
     close(client, uri)
 
 

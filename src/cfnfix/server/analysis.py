@@ -22,7 +22,7 @@ from cfnfix.errors import CfnfixError, ConfigError, LoadError, NotATemplate
 from cfnfix.files import excluded, may_be_template
 from cfnfix.fixer import allowed, apply_batch, fix_template
 from cfnfix.nodes import MapNode, SeqNode, get_path
-from cfnfix.rule import Finding, Rule
+from cfnfix.rule import Finding, Fix, Rule
 from cfnfix.source import BOM, Source
 from cfnfix.template import Template, load_template
 from cfnfix.writer import TextEdit, Writer, apply_edits
@@ -132,23 +132,33 @@ class Analysis:
         """Items whose span meets ``[start, end]`` (a cursor is an empty range)."""
         return [i for i in self.items if i.start <= end and start <= i.end]
 
-    def quick_fix(self, item: Item) -> Action | None:
-        """The finding's own fix, verified; ``None`` when it has none or it is refused."""
-        fix = item.finding.fix
-        if fix is None or self.template is None:
+    def _edits(self, finding: Finding, verify: bool) -> tuple[TextEdit, ...] | None:
+        """The fix of ``finding`` as buffer edits; ``None`` if the writer cannot render it
+        or (``verify``) its result would not re-parse to exactly the intended template."""
+        if finding.fix is None or self.template is None:
             return None
         try:
-            rendered = self.writer.render(list(fix.changes))
+            rendered = self.writer.render(list(finding.fix.changes))
         except CfnfixError:
             return None
-        new, _ = apply_batch(self.template, [(item.finding, rendered)])
-        if new is None:
+        if verify:
+            new, _ = apply_batch(self.template, [(finding, rendered)])
+            if new is None:
+                return None
+        return self._buffer_edits(rendered.edits)
+
+    def quick_fix(self, item: Item, verify: bool = True) -> Action | None:
+        """The finding's own fix; ``None`` when it has none or it is refused. Unverified
+        (``verify=False``) only to offer it: the edit sent is always verified."""
+        fix = item.finding.fix
+        edits = self._edits(item.finding, verify)
+        if fix is None or edits is None:
             return None
         label = "" if item.safe else " (unsafe fix)"
         title = f"{item.finding.rule.id}: {fix.description}{label}"
-        return Action(title, self._buffer_edits(rendered.edits), preferred=item.safe)
+        return Action(title, edits, preferred=item.safe)
 
-    def suppression(self, item: Item) -> Action | None:
+    def suppression(self, item: Item, verify: bool = True) -> Action | None:
         """A ``Metadata.cfnfix.ignore`` entry for the finding's rule, on its resource (or
         the template), verified like a fix. The reason is left for the user to write:
         until then SP002 reports the entry, pointing at it."""
@@ -162,27 +172,27 @@ class Analysis:
         else:
             base, scope = ("Metadata",), "this template"
         path = (*base, "cfnfix", "ignore")
-        existing = _existing(template.root, path)
-        if existing is False:  # something else is written there: leave it alone
+        if _existing(template.root, path) is False:  # something else is there: leave it
             return None
-        entry = {"id": finding.rule.id, "reason": ""}
-        fix_finding = _with_fix(finding, AppendItem(path, entry))
-        assert fix_finding.fix is not None
-        try:
-            rendered = self.writer.render(list(fix_finding.fix.changes))
-        except CfnfixError:
+        change = AppendItem(path, {"id": finding.rule.id, "reason": ""})
+        suppress = Finding(
+            finding.rule, finding.path, finding.message, finding.resource, Fix.safe("", change)
+        )
+        edits = self._edits(suppress, verify)
+        if edits is None:
             return None
-        new, _ = apply_batch(template, [(fix_finding, rendered)])
-        if new is None:
-            return None
-        title = f"Suppress {finding.rule.id} for {scope} (then write the reason)"
-        return Action(title, self._buffer_edits(rendered.edits))
+        return Action(f"Suppress {finding.rule.id} for {scope} (then write the reason)", edits)
+
+    def can_fix_all(self) -> bool:
+        """Whether "fix all" has anything to try (cheap: nothing is rendered)."""
+        template = self.template
+        return template is not None and any(
+            allowed(i.finding, template, self.unsafe) for i in self.items
+        )
 
     def fix_all(self) -> str | None:
         """The buffer after every allowed fix, to a fixed point; ``None`` if none applies."""
-        if self.template is None or not any(
-            allowed(i.finding, self.template, self.unsafe) for i in self.items
-        ):
+        if self.template is None or not self.can_fix_all():
             return None
         outcome = fix_template(self.template, self.rules, self.unsafe)
         if not outcome.changed:
@@ -204,14 +214,6 @@ def _existing(root: MapNode, path: tuple[str | int, ...]) -> bool | None:
         if not isinstance(value, MapNode):
             return False
     return None
-
-
-def _with_fix(finding: Finding, change: AppendItem) -> Finding:
-    from cfnfix.rule import Fix
-
-    return Finding(
-        finding.rule, finding.path, finding.message, finding.resource, Fix.safe("suppress", change)
-    )
 
 
 def config_for(path: Path | None, folder: Path | None) -> Config:

@@ -168,6 +168,7 @@ class CfnfixLanguageServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.running: dict[str, asyncio.Future[Checked]] = {}
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="cfnfix-check")
+        self.resolves_edits = False  # the client asks for a code action's edit on choosing it
 
     # -- documents ---------------------------------------------------------------------
 
@@ -321,52 +322,86 @@ class CfnfixLanguageServer(LanguageServer):
         action: Action,
         kind: str,
         diagnostics: list[types.Diagnostic],
+        lazy: dict[str, Any] | None = None,
     ) -> types.CodeAction:
-        edit = types.WorkspaceEdit(changes={uri: lsp_edits(checked.lines, action.edits)})
+        """A code action; with ``lazy`` (what to resolve), its edit comes on resolve."""
+        edit = None
+        data = None
+        if lazy is None:
+            edit = types.WorkspaceEdit(changes={uri: lsp_edits(checked.lines, action.edits)})
+        else:
+            data = {"uri": uri, "version": checked.version, "generation": checked.generation}
+            data.update(lazy)
         return types.CodeAction(
             title=action.title,
             kind=kind,
             diagnostics=diagnostics or None,
             is_preferred=action.preferred,
             edit=edit,
+            data=data,
         )
 
     def code_actions(
         self, uri: str, checked: Checked, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        """In a worker thread (verifying fixes re-parses the template)."""
-        only = params.context.only
-        wants = _wanted(only)
+        """In a worker thread (verifying fixes re-parses the template). A client that
+        resolves edits gets them only for the action chosen: on a large template,
+        verifying every offered fix (and running "fix all") would take seconds."""
+        wants = _wanted(params.context.only)
+        lazy = self.resolves_edits
         analysis = checked.analysis
         lines = checked.lines
         result: list[types.CodeAction] = []
-        if wants(types.CodeActionKind.QuickFix.value):
+        quickfix = types.CodeActionKind.QuickFix.value
+        if wants(quickfix):
             start = lines.offset(params.range.start.line, params.range.start.character)
             end = lines.offset(params.range.end.line, params.range.end.character)
             index = {id(item): i for i, item in enumerate(analysis.items)}
-            items = analysis.at(start, end)
             fixes, suppressions = [], []
-            for item in items:
-                diagnostic = [checked.diagnostics[index[id(item)]]]
-                fix = analysis.quick_fix(item)
+            for item in analysis.at(start, end):
+                n = index[id(item)]
+                diagnostic = [checked.diagnostics[n]]
+                fix = analysis.quick_fix(item, verify=not lazy)
                 if fix is not None:
-                    kind = types.CodeActionKind.QuickFix.value
-                    fixes.append(self.action(uri, checked, fix, kind, diagnostic))
-                suppression = analysis.suppression(item)
+                    todo = {"what": "fix", "item": n} if lazy else None
+                    fixes.append(self.action(uri, checked, fix, quickfix, diagnostic, todo))
+                suppression = analysis.suppression(item, verify=not lazy)
                 if suppression is not None:
-                    kind = types.CodeActionKind.QuickFix.value
-                    suppressions.append(self.action(uri, checked, suppression, kind, diagnostic))
+                    todo = {"what": "suppress", "item": n} if lazy else None
+                    suppressions.append(
+                        self.action(uri, checked, suppression, quickfix, diagnostic, todo)
+                    )
             result += fixes + suppressions
-        if wants(FIX_ALL_KIND):
-            new = analysis.fix_all()
-            if new is not None:
-                edits = diff_edits(analysis.text, new)
-                title = "cfnfix: fix all" + (
-                    " (safe and unsafe fixes)" if analysis.unsafe else " safe fixes"
+        if wants(FIX_ALL_KIND) and analysis.can_fix_all():
+            title = "cfnfix: fix all" + (
+                " (safe and unsafe fixes)" if analysis.unsafe else " safe fixes"
+            )
+            if lazy:
+                result.append(
+                    self.action(uri, checked, Action(title, ()), FIX_ALL_KIND, [], {"what": "all"})
                 )
-                action = Action(title, tuple(edits))
-                result.append(self.action(uri, checked, action, FIX_ALL_KIND, []))
+            else:
+                edits = self.fix_all_edits(checked)
+                if edits is not None:
+                    result.append(self.action(uri, checked, Action(title, edits), FIX_ALL_KIND, []))
         return result
+
+    def fix_all_edits(self, checked: Checked) -> tuple[TextEdit, ...] | None:
+        new = checked.analysis.fix_all()
+        return None if new is None else tuple(diff_edits(checked.analysis.text, new))
+
+    def resolve_edits(self, checked: Checked, data: dict[str, Any]) -> tuple[TextEdit, ...] | None:
+        """In a worker thread: the verified edits of a lazily offered action."""
+        analysis = checked.analysis
+        what = data.get("what")
+        if what == "all":
+            return self.fix_all_edits(checked)
+        n = data.get("item")
+        if not isinstance(n, int) or not 0 <= n < len(analysis.items):
+            return None
+        item = analysis.items[n]
+        action = analysis.quick_fix(item) if what == "fix" else analysis.suppression(item)
+        return None if action is None else action.edits
 
 
 def _wanted(only: Sequence[str] | None) -> Any:
@@ -385,6 +420,9 @@ server = CfnfixLanguageServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: CfnfixLanguageServer, params: types.InitializeParams) -> None:
+    document = params.capabilities.text_document
+    resolve = document.code_action.resolve_support if document and document.code_action else None
+    ls.resolves_edits = resolve is not None and "edit" in resolve.properties
     if params.initialization_options is not None:
         settings, problems = ClientSettings.from_json(params.initialization_options)
         ls.settings = settings
@@ -463,7 +501,7 @@ def did_change_watched_files(
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
-        resolve_provider=False,
+        resolve_provider=True,
     ),
 )
 async def code_action(
@@ -479,6 +517,38 @@ async def code_action(
     if doc is None or doc.version != checked.version:
         return None  # the document changed while the edits were computed
     return actions or None
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+async def code_action_resolve(
+    ls: CfnfixLanguageServer, action: types.CodeAction
+) -> types.CodeAction:
+    data = action.data
+    if action.edit is not None or not isinstance(data, dict) or "uri" not in data:
+        return action
+    uri = str(data["uri"])
+    checked = await ls.current(uri)
+    if (
+        checked is None
+        or checked.version != data.get("version")
+        or checked.generation != data.get("generation")
+    ):
+        return action  # the document changed since the action was offered: no edit
+    loop = asyncio.get_running_loop()
+    edits = await loop.run_in_executor(ls.pool, ls.resolve_edits, checked, data)
+    if edits is None:
+        ls.window_show_message(
+            types.ShowMessageParams(
+                types.MessageType.Warning,
+                f"cfnfix: {action.title}: refused (the result would not re-parse to exactly "
+                "the intended template)",
+            )
+        )
+        return action
+    doc = ls.document(uri)
+    if doc is not None and doc.version == checked.version:
+        action.edit = types.WorkspaceEdit(changes={uri: lsp_edits(checked.lines, edits)})
+    return action
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
