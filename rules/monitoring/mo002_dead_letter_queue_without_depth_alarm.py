@@ -141,6 +141,13 @@ Resources:
                 "ApproximateNumberOfMessagesVisible: failed messages wait unseen until "
                 "they expire"
             )
+            if watched(
+                template, queue, "AWS/SQS", ("NumberOfMessagesSent",), "QueueName", "QueueName"
+            ):
+                message += (
+                    " (its alarm on NumberOfMessagesSent stays silent: messages moved there by "
+                    "a redrive policy are not counted in it)"
+                )
             fix = None
             action = action_for(template, queue.condition)
             if action is not None:
