@@ -101,22 +101,47 @@ def public_intent(template: Template, bucket: Resource) -> str | None:
     return None
 
 
+def cloudfront_origins(template: Template) -> dict[str, bool]:
+    """Bucket -> whether a CloudFront distribution of the template that serves it lets
+    viewers use plain HTTP (a ``ViewerProtocolPolicy`` of ``allow-all`` or not a literal):
+    CloudFront then fetches from the bucket over HTTP too."""
+
+    def compute() -> dict[str, bool]:
+        origins: dict[str, bool] = {}
+        for distribution in template.resources_of("AWS::CloudFront::Distribution"):
+            allows_http = False
+            buckets: set[str] = set()
+            for path, value in walk(distribution.properties):
+                if path and path[-1] == "ViewerProtocolPolicy":
+                    allows_http |= value not in ("https-only", "redirect-to-https")
+                elif isinstance(value, dict) and is_intrinsic(value):
+                    buckets.update(
+                        n
+                        for n in referenced_ids(value)
+                        if n in template.resources and template.resources[n].type == BUCKET_TYPE
+                    )
+            for bucket in buckets:
+                origins[bucket] = origins.get(bucket, False) or allows_http
+        return origins
+
+    return template.memoize("security.cloudfront-origins", compute)
+
+
 def sse_s3_only(template: Template) -> frozenset[str]:
     """Buckets that must stay on SSE-S3: those that receive logs from AWS services (S3
     server access logs, CloudFront, load balancers deliver only to SSE-S3 buckets) and
     CloudFront origins (an origin access identity cannot decrypt SSE-KMS objects)."""
 
     def compute() -> frozenset[str]:
-        found: set[str] = set()
+        found: set[str] = set(cloudfront_origins(template))
         for bucket in template.resources_of(BUCKET_TYPE):
             if bucket.properties.get("AccessControl") == LOG_DELIVERY_ACL:
                 found.add(bucket.logical_id)
         for resource in template.resources.values():
-            origin = resource.type == "AWS::CloudFront::Distribution"
             for path, value in walk(resource.properties):
                 if not isinstance(value, dict) or not is_intrinsic(value):
                     continue
-                if not origin and "log" not in " ".join(str(k) for k in path).lower():
+                if "log" not in " ".join(str(k) for k in path).lower():
                     continue
                 for name in referenced_ids(value):
                     target = template.resources.get(name)

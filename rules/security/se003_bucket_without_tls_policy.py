@@ -8,7 +8,7 @@ from typing import Any
 from cfnfix.changes import AppendItem, add_resource
 from cfnfix.compliant import logical_name, new_resource, unique_name
 from cfnfix.intrinsics import GetAtt, Ref, Sub
-from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.rule import Applicability, Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
 from ..dead_letter._refs import get
@@ -18,6 +18,7 @@ from ._storage import (
     BUCKET_POLICY_TYPE,
     BUCKET_TYPE,
     bucket_policies,
+    cloudfront_origins,
     denies_insecure_transport,
     statements,
 )
@@ -63,9 +64,11 @@ objects):
 
 - Into the template's existing policy for the bucket, as one more statement: **safe**, an
   in-place policy update that only refuses plain-HTTP requests, which is what the finding
-  asks. A policy whose statements cannot be read (an intrinsic function, a JSON string)
-  is not edited and the finding has no fix; a bucket has a single policy, so a second one
-  is never created next to it.
+  asks. Unsafe for the origin bucket of a CloudFront distribution that lets viewers use
+  HTTP (`ViewerProtocolPolicy: allow-all`): CloudFront fetches from S3 with the viewer's
+  protocol, so those viewers would get errors. A policy whose statements cannot be read
+  (an intrinsic function, a JSON string) is not edited and the finding has no fix; a
+  bucket has a single policy, so a second one is never created next to it.
 - Otherwise as a new `AWS::S3::BucketPolicy` `<Bucket>Policy` (not taggable; under the
   bucket's condition): **unsafe**. It creates a resource, and a bucket has one policy: a
   policy set outside the template (by a script, the console or another stack) is
@@ -151,11 +154,16 @@ Resources:
             if not isinstance(listed, list):
                 return None  # a JSON string, or a single statement
             sid = free_name(SID, {get(s, "Sid") for s in listed})
-            return Fix.safe(
+            return Fix(
                 f"add a statement denying requests without TLS to {policy.logical_id}",
-                AppendItem(
-                    policy.prop_path("PolicyDocument", "Statement"), tls_statement(bid, sid)
+                (
+                    AppendItem(
+                        policy.prop_path("PolicyDocument", "Statement"), tls_statement(bid, sid)
+                    ),
                 ),
+                Applicability.UNSAFE
+                if cloudfront_origins(template).get(bid)
+                else Applicability.SAFE,
             )
         name = unique_name(template, logical_name(bid, "Policy"))
         body = new_resource(
