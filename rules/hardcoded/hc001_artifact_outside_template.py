@@ -3,6 +3,7 @@ receives as a parameter: the stack deploys only in its author's account."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -134,7 +135,11 @@ layer is no longer created, and code that imports from it must bundle the depend
 It is offered only when the layer is referenced from `Layers` lists and outputs alone.
 
 An `AWS::Serverless::Application` whose `Location` is a URL has no fix: the SAM transform
-fetches that template itself and rejects anything but a literal there.
+fetches that template itself and rejects anything but a literal there. Nor is a fix that
+adds a condition offered while the template's `Parameters` or `Conditions` are malformed
+(an `AllowedValues` that is not a list, a `Conditions` section that is not a mapping):
+CloudFormation rejects such a template, and cfn-lint then sees none of its conditions, so
+the new `!If` could not be checked.
 """
     fix_availability = "sometimes"
     options_schema = {
@@ -247,6 +252,15 @@ Resources:
     )
 
     def check(self, template: Template) -> Iterator[Finding]:
+        if _conditions_usable(template):
+            yield from self._findings(template)
+            return
+        for finding in self._findings(template):
+            if finding.fix is not None and _adds_condition(finding.fix):
+                finding = dataclasses.replace(finding, fix=None)
+            yield finding
+
+    def _findings(self, template: Template) -> Iterator[Finding]:
         names: dict[tuple[str, str], str] = {}  # parameter names shared by this run's fixes
         for resource in template.resources.values():
             for location in LOCATIONS.get(resource.type, ()):
@@ -534,6 +548,31 @@ Resources:
             f"(parameter {parameter}, empty by default)",
             *plan.changes,
         )
+
+
+def _conditions_usable(template: Template) -> bool:
+    """Whether a new condition can be checked: no section CloudFormation would reject
+    around it (cfn-lint 1.x drops every condition when an ``AllowedValues`` is no list)."""
+    conditions = template.root.get("Conditions")
+    if conditions is not None and not isinstance(conditions, dict):
+        return False
+    return not any(
+        isinstance(body, dict)
+        and "AllowedValues" in body
+        and not isinstance(body["AllowedValues"], list)
+        for body in template.parameters.values()
+    )
+
+
+def _adds_condition(fix: Fix) -> bool:
+    """Whether ``fix`` adds a condition or a use of one."""
+    for change in fix.changes:
+        if isinstance(change, SetKey) and change.path == ("Conditions",):
+            return True
+        value = getattr(change, "value", None)
+        if any(isinstance(v, dict) and "Fn::If" in v for _, v in walk(value)):
+            return True
+    return False
 
 
 def _references(template: Template, logical_id: str) -> Iterator[tuple[Path, str]]:
