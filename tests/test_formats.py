@@ -288,19 +288,38 @@ def properties(match: re.Match[str]) -> dict[str, str]:
     }
 
 
-def test_github_lines_are_workflow_commands(corpus_run: RunSummary) -> None:
+def test_github_annotations_are_capped_per_level_and_the_rest_listed(
+    corpus_run: RunSummary,
+) -> None:
     lines = render(corpus_run, "github").splitlines()
-    *commands, summary = lines
+    *body, summary = lines
     assert not summary.startswith("::") and summary.startswith("Found ")
+    commands = [line for line in body if line.startswith("::")]
+    rest = body[len(commands) :]
+    assert body[: len(commands)] == commands  # every command comes first
     matches = [WORKFLOW_COMMAND.match(line) for line in commands]
     assert all(matches), [line for line, m in zip(commands, matches, strict=True) if not m][:3]
-    assert len(commands) == len(corpus_run.diagnostics) + len(corpus_run.errors)
+    per_level = Counter(m["command"] for m in matches if m is not None)
+    assert max(per_level.values()) <= 10 and sum(per_level.values()) <= 50
+    # nothing is lost: what is not annotated is listed, one plain line each
+    total = len(corpus_run.diagnostics) + len(corpus_run.errors)
+    assert len(commands) < total
+    note, *listed = rest
+    assert note.startswith(f"{total - len(commands)} more not annotated")
+    assert len(listed) == total - len(commands)
     error_match, *finding_matches = matches
     assert error_match is not None and error_match["command"] == "error"
     assert properties(error_match)["file"] == corpus_run.errors[0].file
     command_of = {"error": "error", "warning": "warning", "info": "notice"}
-    for match, d in zip(finding_matches, corpus_run.diagnostics, strict=True):
-        assert match is not None and match["command"] == command_of[d.severity]
+    shown = iter(finding_matches)
+    counts: Counter[str] = Counter({"error": 1})
+    for d in corpus_run.diagnostics:
+        command = command_of[d.severity]
+        counts[command] += 1
+        if counts[command] > 10:
+            continue
+        match = next(shown)
+        assert match is not None and match["command"] == command
         assert properties(match) == {
             "file": d.file,
             "line": str(d.line),

@@ -5,6 +5,13 @@ results), with its documentation as help; each result has a physical location wi
 region, a logical location (the resource and the path from the template root) and,
 when the finding's fix renders as text edits, a SARIF ``fix`` with replacements.
 Columns count Unicode code points (``columnKind``), as cfnfix's own columns do.
+
+URIs are relative to ``%SRCROOT%``: the root of the git work tree (the nearest folder
+with a ``.git``) holding the working directory, else the one holding the first file,
+else the working directory. So a report names a file the same way whichever directory
+cfnfix ran in, and ``partialFingerprints`` (which include that URI, the rule, the path
+from the template root and the message, but no line) follow a finding across commits
+without matching the same finding in another file.
 """
 
 from __future__ import annotations
@@ -41,6 +48,26 @@ def is_builtin(rule: type[Rule]) -> bool:
     return rule.__module__.split(".")[0] == BUILTIN_RULES_PACKAGE
 
 
+def source_root(files: list[str]) -> Path:
+    """The directory ``%SRCROOT%`` stands for (see the module's documentation)."""
+    from cfnfix.files import repository_root
+
+    cwd = Path.cwd()
+    root = repository_root(cwd)
+    if root is None and files:
+        root = repository_root(Path(os.path.abspath(files[0])).parent)
+    return root or cwd
+
+
+def root_relative(file: str, root: Path) -> str | None:
+    """``file`` relative to ``root`` (POSIX), or None when it is not below it."""
+    try:
+        relative = Path(os.path.abspath(file)).relative_to(root)
+    except ValueError:
+        return None
+    return relative.as_posix()
+
+
 def report_path(file: str) -> str:
     """A file as reports name it: relative to the working directory when below it."""
     path = Path(file)
@@ -52,11 +79,11 @@ def report_path(file: str) -> str:
     return PurePath(os.path.normpath(path)).as_posix()
 
 
-def _artifact_location(file: str) -> dict[str, str]:
-    path = report_path(file)
-    if PurePath(path).is_absolute() or path.startswith("../"):
+def _artifact_location(file: str, root: Path) -> dict[str, str]:
+    relative = root_relative(file, root)
+    if relative is None:
         return {"uri": Path(os.path.abspath(file)).as_uri()}
-    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
 
 
 def _directory_uri(directory: Path) -> str:
@@ -131,13 +158,13 @@ def _logical_locations(d: Diagnostic) -> list[dict[str, str]]:
     return locations
 
 
-def _fix(d: Diagnostic) -> dict[str, Any]:
+def _fix(d: Diagnostic, root: Path) -> dict[str, Any]:
     assert d.fix is not None
     return {
         "description": {"text": f"{d.fix['description']} ({d.fix['applicability']} fix)"},
         "artifactChanges": [
             {
-                "artifactLocation": _artifact_location(d.file),
+                "artifactLocation": _artifact_location(d.file, root),
                 "replacements": [
                     {
                         "deletedRegion": {
@@ -155,7 +182,14 @@ def _fix(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def _result(d: Diagnostic, index: int) -> dict[str, Any]:
+def fingerprint(d: Diagnostic, uri: str) -> str:
+    """Stable across unrelated edits (no line numbers), distinct across files."""
+    key = "\0".join((uri, d.rule, _pointer(d.path), d.message))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _result(d: Diagnostic, index: int, root: Path) -> dict[str, Any]:
+    artifact = _artifact_location(d.file, root)
     result: dict[str, Any] = {
         "ruleId": d.rule,
         "ruleIndex": index,
@@ -164,7 +198,7 @@ def _result(d: Diagnostic, index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": _artifact_location(d.file),
+                    "artifactLocation": artifact,
                     "region": {
                         "startLine": d.line,
                         "startColumn": d.column,
@@ -174,12 +208,7 @@ def _result(d: Diagnostic, index: int) -> dict[str, Any]:
                 }
             }
         ],
-        # Stable across unrelated edits: no line numbers in it.
-        "partialFingerprints": {
-            "cfnfixFindingKey/v1": hashlib.sha256(
-                "\0".join((d.rule, _pointer(d.path), d.message)).encode()
-            ).hexdigest()
-        },
+        "partialFingerprints": {"cfnfixFindingKey/v2": fingerprint(d, artifact["uri"])},
     }
     logical = _logical_locations(d)
     if logical:
@@ -187,12 +216,12 @@ def _result(d: Diagnostic, index: int) -> dict[str, Any]:
     if d.fix is not None:
         result["properties"] = {"fix": d.fix}
         if d.replacements:
-            result["fixes"] = [_fix(d)]
+            result["fixes"] = [_fix(d, root)]
     return result
 
 
-def _notification(error: FileError) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": _artifact_location(error.file)}
+def _notification(error: FileError, root: Path) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact_location(error.file, root)}
     if error.line is not None:
         physical["region"] = {"startLine": error.line, "startColumn": error.column or 1}
     return {
@@ -203,6 +232,7 @@ def _notification(error: FileError) -> dict[str, Any]:
 
 
 def sarif_document(run: RunSummary) -> dict[str, Any]:
+    root = source_root([*(d.file for d in run.diagnostics), *(e.file for e in run.errors)])
     known = _rule_classes({d.rule for d in run.diagnostics})
     descriptors = [_descriptor(rule) for rule in known.values()]
     index = {rule_id: i for i, rule_id in enumerate(known)}
@@ -228,12 +258,12 @@ def sarif_document(run: RunSummary) -> dict[str, Any]:
                     {
                         "executionSuccessful": not run.errors,
                         "exitCode": run.exit_code,
-                        "toolExecutionNotifications": [_notification(e) for e in run.errors],
+                        "toolExecutionNotifications": [_notification(e, root) for e in run.errors],
                     }
                 ],
-                "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(Path.cwd())}},
+                "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(root)}},
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(d, index[d.rule]) for d in run.diagnostics],
+                "results": [_result(d, index[d.rule], root) for d in run.diagnostics],
             }
         ],
     }
