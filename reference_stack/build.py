@@ -5,7 +5,8 @@
     python3 reference_stack/build.py --arch x86_64 --output /tmp/function.zip
 
 Dependencies come only from binary wheels for the Lambda platform (``--only-binary=:all:``),
-so the build works on any host OS/architecture and never compiles anything. The zip is
+so the build works on any host OS/architecture and never compiles anything, and only wheels
+whose sha256 is pinned in requirements.txt are accepted (``--require-hashes``). The zip is
 deterministic: sorted entries, fixed timestamps and permissions, no ``__pycache__``.
 """
 
@@ -61,6 +62,8 @@ def install_requirements(target: Path, requirements: Path, arch: str, python_ver
         "--quiet",
         "--no-compile",
         "--only-binary=:all:",
+        "--require-hashes",
+        "--no-deps",
         "--platform",
         PLATFORMS[arch],
         "--implementation",

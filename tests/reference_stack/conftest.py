@@ -23,6 +23,7 @@ from refstack_support import (
     LambdaContext,
     encode,
     fast_default_session,
+    run_build,
     s3_event,
     two_tone,
 )
@@ -73,7 +74,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]
         for name, value in {
             "THUMBNAIL_BUCKET": THUMBNAIL_BUCKET,
             "METADATA_TABLE": TABLE,
-            "FAILURE_QUEUE_URL": queue_url,
+            "REJECTION_QUEUE_URL": queue_url,
             "THUMBNAIL_SIZE": "128",
             "MAX_OBJECT_BYTES": str(5 * 1024 * 1024),
             "MAX_IMAGE_PIXELS": "1000000",
@@ -132,3 +133,17 @@ def images() -> dict[str, bytes]:
         # ... and 3000 x 3000 = 9 MP: above twice the limit (Pillow's own error).
         "bomb_error_png": encode(Image.new("1", (3000, 3000)), "PNG"),
     }
+
+
+@pytest.fixture(scope="session")
+def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `python3 reference_stack/build.py` produces for the template (built once)."""
+    return run_build(tmp_path_factory.mktemp("lambda") / "function.zip")
+
+
+@pytest.fixture(scope="session")
+def host_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same requirements for this host's architecture and Python (importable here)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    output = tmp_path_factory.mktemp("host") / "function.zip"
+    return run_build(output, "--host-arch", "--python-version", version)

@@ -7,6 +7,7 @@ it without depending on which ``conftest`` module pytest loaded last.)
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STACK_DIR = REPO_ROOT / "reference_stack"
 HANDLER_DIR = STACK_DIR / "handler"
 TEMPLATE = STACK_DIR / "template.yaml"
+BUILD_SCRIPT = STACK_DIR / "build.py"
 FIXTURES = REPO_ROOT / "fixtures" / "seed"
 
 if str(HANDLER_DIR) not in sys.path:
@@ -27,7 +29,13 @@ REGION = "us-east-1"
 UPLOAD_BUCKET = "imgproc-uploads-123456789012-us-east-1"
 THUMBNAIL_BUCKET = "imgproc-thumbnails-test"
 TABLE = "imgproc-metadata-test"
-QUEUE = "imgproc-failures-test"
+QUEUE = "imgproc-rejections-test"
+#: S3 sequencers grow with every write to a key; each generated event gets the next one.
+_SEQUENCERS = itertools.count(0x0055AED6DCD90281E5)
+
+
+def next_sequencer() -> str:
+    return f"{next(_SEQUENCERS):X}"
 
 
 _SHARED_LOADER: Any = None
@@ -69,7 +77,7 @@ class Env:
             return None
         return {name: next(iter(value.values())) for name, value in item.items()}
 
-    def failure_messages(self) -> list[dict[str, Any]]:
+    def rejection_messages(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while True:
             response = self.sqs.receive_message(
@@ -88,8 +96,13 @@ class Env:
         return bytes(self.s3.get_object(Bucket=THUMBNAIL_BUCKET, Key=key)["Body"].read())
 
 
-def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
-    """The documented S3 ObjectCreated:Put notification (event version 2.1), key URL-encoded."""
+def s3_event(
+    bucket: str, key: str, size: int, etag: str, sequencer: str | None = None
+) -> dict[str, Any]:
+    """The documented S3 ObjectCreated:Put notification (event version 2.1), key URL-encoded.
+
+    Each call gets a higher ``sequencer`` than the last, as each S3 write does.
+    """
     return {
         "Records": [
             {
@@ -117,7 +130,7 @@ def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
                         "size": size,
                         "eTag": etag,
                         "versionId": "096fKKXTRTtl3on89fVO.nfljtsv6qko",
-                        "sequencer": "0055AED6DCD90281E5",
+                        "sequencer": sequencer or next_sequencer(),
                     },
                 },
             }
@@ -152,3 +165,37 @@ def two_tone(size: tuple[int, int], mode: str = "RGB") -> Any:
     image = Image.new("RGB", size, (0, 0, 255))
     ImageDraw.Draw(image).rectangle((0, 0, width // 2 - 1, height - 1), fill=(255, 0, 0))
     return image.convert(mode) if mode != "RGB" else image
+
+
+# --- the deployment package -----------------------------------------------------------------
+
+NETWORK_HINTS = (
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "No matching distribution found",
+    "Could not fetch URL",
+    "ConnectionError",
+    "Read timed out",
+    "Network is unreachable",
+)
+
+
+def run_build(output: Path, *args: str) -> Path:
+    """Run ``build.py --output OUTPUT ARGS``; skip the test if PyPI is unreachable."""
+    import subprocess
+
+    import pytest
+
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--output", str(output), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        if any(hint in result.stderr for hint in NETWORK_HINTS):
+            pytest.skip(f"cannot download wheels from PyPI: {result.stderr.strip()[-300:]}")
+        pytest.fail(f"build failed:\n{result.stdout}\n{result.stderr}")
+    return output

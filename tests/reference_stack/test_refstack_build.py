@@ -1,6 +1,7 @@
 """The deployment zip: built by pip from pinned manylinux wheels, reproducible, importable.
 
-Two builds are made (each needs PyPI, or pip's cache, for the wheels):
+Two builds are made once per test session (conftest.py; each needs PyPI, or pip's cache,
+for the wheels; the stack test deploys the first):
 
 * the Lambda target of the template (arm64, CPython 3.12): checked for the right binaries,
   the pinned Pillow, the handler modules and reproducibility;
@@ -25,56 +26,16 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-from refstack_support import HANDLER_DIR, STACK_DIR
+from refstack_support import BUILD_SCRIPT, HANDLER_DIR
 
-BUILD_SCRIPT = STACK_DIR / "build.py"
-NETWORK_HINTS = (
-    "Failed to establish a new connection",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "No matching distribution found",
-    "Could not fetch URL",
-    "ConnectionError",
-    "Read timed out",
-    "Network is unreachable",
-)
 ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
 
 
 def pinned_pillow() -> str:
     text = (HANDLER_DIR / "requirements.txt").read_text()
-    match = re.search(r"^Pillow==(\S+)$", text, re.MULTILINE | re.IGNORECASE)
+    match = re.search(r"^Pillow==([^\s\\]+)", text, re.MULTILINE | re.IGNORECASE)
     assert match, "requirements.txt must pin Pillow exactly"
     return match.group(1)
-
-
-def run_build(output: Path, *args: str) -> Path:
-    result = subprocess.run(
-        [sys.executable, str(BUILD_SCRIPT), "--output", str(output), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    if result.returncode != 0:
-        if any(hint in result.stderr for hint in NETWORK_HINTS):
-            pytest.skip(f"cannot download wheels from PyPI: {result.stderr.strip()[-300:]}")
-        pytest.fail(f"build failed:\n{result.stdout}\n{result.stderr}")
-    return output
-
-
-@pytest.fixture(scope="module")
-def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What `python3 reference_stack/build.py` produces for the template's runtime."""
-    return run_build(tmp_path_factory.mktemp("lambda") / "function.zip")
-
-
-@pytest.fixture(scope="module")
-def host_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    output = tmp_path_factory.mktemp("host") / "function.zip"
-    return run_build(output, "--host-arch", "--python-version", version)
 
 
 def test_pillow_pin_is_patched() -> None:

@@ -69,7 +69,7 @@ def test_creates_thumbnail_and_metadata(
     assert item["thumbnailBucket"] == THUMBNAIL_BUCKET
     assert item["sourceEtag"] == event["Records"][0]["s3"]["object"]["eTag"]
     assert int(item["thumbnailBytes"]) == len(aws.thumbnail(thumb_key))
-    assert aws.failure_messages() == []
+    assert aws.rejection_messages() == []
 
 
 def test_cmyk_is_converted_to_rgb_with_sane_colours(
@@ -190,7 +190,7 @@ def test_skips_objects_outside_the_source_prefix(
         ("bomb_error_png", "uploads/bomb-error.png", "decompression_bomb"),
     ],
 )
-def test_bad_input_is_rejected_to_failure_queue(
+def test_bad_input_is_rejected_to_the_rejection_queue(
     aws: Env,
     upload: Upload,
     images: dict[str, bytes],
@@ -204,7 +204,7 @@ def test_bad_input_is_rejected_to_failure_queue(
 
     assert handler(event, context) == {"rejected": 1}
 
-    (message,) = aws.failure_messages()
+    (message,) = aws.rejection_messages()
     assert message["type"] == "ImageRejected"
     assert message["reason"] == reason
     assert message["key"] == key
@@ -240,7 +240,7 @@ def test_oversize_object_is_rejected_before_download(
 
     assert handler(event, context) == {"rejected": 1}
 
-    (message,) = aws.failure_messages()
+    (message,) = aws.rejection_messages()
     assert message["reason"] == "too_large"
     assert aws.item("uploads/huge.jpg")["reason"] == "too_large"  # type: ignore[index]
 
@@ -257,12 +257,12 @@ def test_record_without_size_uses_head_object(
     del event["Records"][0]["s3"]["object"]["size"]
 
     assert handler(event, context) == {"rejected": 1}
-    assert aws.failure_messages()[0]["reason"] == "too_large"
+    assert aws.rejection_messages()[0]["reason"] == "too_large"
 
 
 def test_malformed_record_is_rejected(aws: Env, context: LambdaContext) -> None:
     assert handler({"Records": [{"eventName": "ObjectCreated:Put"}]}, context) == {"rejected": 1}
-    (message,) = aws.failure_messages()
+    (message,) = aws.rejection_messages()
     assert message["reason"] == "malformed_event"
 
 
@@ -298,8 +298,11 @@ def test_throttled_download_raises_for_retry(
 
     with pytest.raises(TransientError, match=r"uploads/busy\.jpg"):
         handler(event, context)
-    assert aws.failure_messages() == []  # retried by Lambda, not reported as bad input
-    assert aws.item("uploads/busy.jpg")["status"] == "processing"  # type: ignore[index]
+    assert aws.rejection_messages() == []  # retried by Lambda, not reported as bad input
+    item = aws.item("uploads/busy.jpg")
+    assert item is not None
+    assert item["status"] == "failed" and item["errorType"] == "ClientError"  # not "processing"
+    assert code in item["error"]
 
 
 @pytest.mark.parametrize(
@@ -383,7 +386,7 @@ def test_unexpected_error_raises_with_context(
     logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     (error,) = [log for log in logs if log.get("level") == "ERROR"]
     assert error["exceptionType"] == "RuntimeError" and error["key"] == "uploads/bug.jpg"
-    assert aws.failure_messages() == []  # not bad input: Lambda retries, then OnFailure
+    assert aws.rejection_messages() == []  # not bad input: Lambda retries, then OnFailure
 
 
 def test_retry_after_transient_failure_completes(
@@ -456,7 +459,7 @@ def test_rejected_event_twice_queues_once(
 
     assert handler(event, context) == {"rejected": 1}
     assert handler(event, context) == {"duplicate": 1}
-    assert len(aws.failure_messages()) == 1
+    assert len(aws.rejection_messages()) == 1
 
 
 def test_new_version_of_object_is_processed_again(

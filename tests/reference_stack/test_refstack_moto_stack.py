@@ -6,19 +6,32 @@ policies, SNS subscriptions, CloudWatch alarms and budgets, ignores bucket notif
 and never runs the function (no docker). Those parts are covered by the static template
 tests; here we check what moto can check, then run the handler against the stack's own
 resources with the environment the template gives the function.
+
+The function's code is the zip ``build.py`` builds (session fixture ``lambda_zip``), not a
+dummy: the deployed function's CodeSha256 is the build's, and the handler modules the tests
+run are byte for byte the ones in the deployed archive.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
-import io
+import hashlib
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cfn_flip import dump_json, load_yaml
-from refstack_support import REGION, TEMPLATE, LambdaContext, fast_default_session, s3_event
+from refstack_support import (
+    HANDLER_DIR,
+    REGION,
+    TEMPLATE,
+    LambdaContext,
+    fast_default_session,
+    s3_event,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
 
@@ -43,15 +56,10 @@ def template_for_moto() -> str:
     return str(dump_json(template))
 
 
-def artifact_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("thumbnailer/__init__.py", "")
-    return buffer.getvalue()
-
-
 @pytest.fixture
-def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def stack(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, lambda_zip: Path
+) -> Iterator[dict[str, Any]]:
     import boto3
     from moto import mock_aws
     from thumbnailer import aws as handler_aws
@@ -61,7 +69,7 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
         handler_aws.reset_clients()
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)  # the function's code must exist first
-        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=artifact_zip())
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=lambda_zip.read_bytes())
         cloudformation = boto3.client("cloudformation", region_name=REGION)
         cloudformation.create_stack(
             StackName=STACK,
@@ -81,6 +89,7 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
             "outputs": {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]},
             "resources": {r["LogicalResourceId"]: r for r in resources},
             "boto3": boto3,
+            "zip": lambda_zip,
         }
         handler_aws.reset_clients()
 
@@ -144,6 +153,34 @@ def test_stack_creates_the_resources_moto_supports(stack: dict[str, Any]) -> Non
     assert outputs["DashboardName"] in {d["DashboardName"] for d in dashboards}
     key_id = outputs["EncryptionKeyArn"].rsplit("/", 1)[-1]
     assert boto3.client("kms").get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
+    # ReservedConcurrency defaults to 0 = unreserved: no reservation that a new account's
+    # quota of 10 could refuse (moto ignores Architectures, so that is checked statically).
+    concurrency = boto3.client("lambda").get_function_concurrency(
+        FunctionName=outputs["FunctionArn"]
+    )
+    assert "ReservedConcurrentExecutions" not in concurrency
+
+
+def test_the_deployed_code_is_the_build(stack: dict[str, Any]) -> None:
+    """CloudFormation deployed build.py's zip, and the tests run exactly its handler code."""
+    boto3 = stack["boto3"]
+    built = stack["zip"].read_bytes()
+    config = boto3.client("lambda").get_function_configuration(
+        FunctionName=stack["outputs"]["FunctionArn"]
+    )
+    assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(built).digest()).decode()
+    assert config["CodeSize"] == len(built)
+    with zipfile.ZipFile(stack["zip"]) as archive:
+        deployed = {
+            name: archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("thumbnailer/") and name.endswith(".py")
+        }
+    local = {
+        f"thumbnailer/{path.name}": path.read_bytes()
+        for path in (HANDLER_DIR / "thumbnailer").glob("*.py")
+    }
+    assert deployed == local
 
 
 def test_handler_runs_against_the_stack(
@@ -181,5 +218,8 @@ def test_handler_runs_against_the_stack(
     junk = s3.put_object(Bucket=outputs["UploadBucketName"], Key="uploads/x.gif", Body=b"GIF")
     event = s3_event(outputs["UploadBucketName"], "uploads/x.gif", 3, junk["ETag"].strip('"'))
     assert handler(event, LambdaContext()) == {"rejected": 1}
-    messages = boto3.client("sqs").receive_message(QueueUrl=outputs["FailureQueueUrl"])
-    assert len(messages["Messages"]) == 1
+    sqs = boto3.client("sqs")
+    rejections = sqs.receive_message(QueueUrl=outputs["RejectionQueueUrl"])
+    assert len(rejections["Messages"]) == 1
+    # Bad input never reaches the failure queue, whose depth alarm means "act now" (item 4).
+    assert "Messages" not in sqs.receive_message(QueueUrl=outputs["FailureQueueUrl"])

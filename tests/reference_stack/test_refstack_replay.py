@@ -109,4 +109,4 @@ def test_replay_end_to_end_with_a_real_rejection(
     assert EVENT in payloads
     assert any(p.get("reprocessRejected") for p in payloads)
     assert all(call["InvocationType"] == "Event" for call in fake.calls)
-    assert aws.failure_messages() == []
+    assert aws.rejection_messages() == []

@@ -116,9 +116,13 @@ def test_no_hardcoded_partition_account_or_region() -> None:
     text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     assert "arn:aws:" not in text and "arn:aws-" not in text
     assert not re.search(r"(?<![\d{])\d{12}(?!\d)", text)
-    regions = re.findall(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d\b", text)
-    assert regions == ["us-east-1"]  # only inside the IsUsEast1 condition
-    assert "'AWS::Region', us-east-1" in text
+    region = r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d\b"
+    # Region names appear only in the BudgetsInRegion allow-list conditions.
+    conditions = text[text.index("\nConditions:") : text.index("\nResources:")]
+    assert re.findall(region, text) == re.findall(region, conditions)
+    assert len(re.findall(r"!Equals \[!Ref 'AWS::Region', " + region + r"\]", conditions)) == len(
+        re.findall(region, conditions)
+    )
 
 
 def test_physical_names_only_where_needed(resources: dict[str, Any]) -> None:
@@ -211,7 +215,7 @@ def test_every_taggable_resource_has_the_three_tags(resources: dict[str, Any]) -
 
 def test_stateful_resources_are_retained(resources: dict[str, Any]) -> None:
     stateful = {n: r for n, r in resources.items() if r["Type"] in STATEFUL_TYPES}
-    assert len(stateful) == 6
+    assert len(stateful) == 7
     for name, resource in stateful.items():
         assert resource.get("DeletionPolicy") == "Retain", name
         assert resource.get("UpdateReplacePolicy") == "Retain", name
@@ -277,9 +281,11 @@ def test_table_queue_and_topic(resources: dict[str, Any]) -> None:
     assert table["SSESpecification"]["SSEType"] == "KMS"
     assert table["DeletionProtectionEnabled"] is True
     assert table["KeySchema"] == [{"AttributeName": "objectKey", "KeyType": "HASH"}]
-    queue = one(resources, "AWS::SQS::Queue")["Properties"]
-    assert queue["MessageRetentionPeriod"] == 1209600
-    assert queue["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+    assert set(of_type(resources, "AWS::SQS::Queue")) == {"FailureQueue", "RejectionQueue"}
+    for name in ("FailureQueue", "RejectionQueue"):
+        queue = resources[name]["Properties"]
+        assert queue["MessageRetentionPeriod"] == 1209600
+        assert queue["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
     topic = one(resources, "AWS::SNS::Topic")["Properties"]
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
     subscription = one(resources, "AWS::SNS::Subscription")["Properties"]
@@ -295,13 +301,17 @@ def test_key_policy_grants_the_services_that_use_the_key(resources: dict[str, An
     assert {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}} in principals
     assert {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}} in principals
     assert {"Service": "cloudwatch.amazonaws.com"} in principals
-    assert {"Service": "s3.amazonaws.com"} in principals
+    # S3 uses the key with the caller's permissions (function role, uploaders): the S3
+    # service principal needs no grant (issue 13, item 7).
+    assert {"Service": "s3.amazonaws.com"} not in principals
 
 
 # --- function -------------------------------------------------------------------------------
 
 
-def test_function_matches_handler_and_build(resources: dict[str, Any]) -> None:
+def test_function_matches_handler_and_build(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
     import importlib.util
 
     from thumbnailer import app
@@ -314,7 +324,10 @@ def test_function_matches_handler_and_build(resources: dict[str, Any]) -> None:
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     assert props["Runtime"] == f"python{build.DEFAULT_PYTHON}"
-    assert props["Architectures"] == ["arm64"]  # build.py's default --arch
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    architecture = template["Parameters"]["Architecture"]
+    assert architecture["Default"] == "arm64"  # build.py's default --arch
+    assert set(architecture["AllowedValues"]) == set(build.PLATFORMS)
     assert props["Code"] == {
         "S3Bucket": {"Ref": "ArtifactBucket"},
         "S3Key": {"Ref": "ArtifactKey"},
@@ -325,7 +338,13 @@ def test_function_matches_handler_and_build(resources: dict[str, Any]) -> None:
     assert props["RecursiveLoop"] == "Terminate"
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}, "LogFormat": "JSON"}
-    assert props["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": [
+            "HasReservedConcurrency",
+            {"Ref": "ReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
     log_group = resources["FunctionLogGroup"]["Properties"]
     assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert "KmsKeyId" in log_group
@@ -339,7 +358,10 @@ def test_environment_is_what_the_handler_reads(resources: dict[str, Any]) -> Non
     settings = Settings.from_env(env)
     assert settings.source_prefix == "uploads/"
     read_by_handler = re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', _config_source())
-    assert set(variables) == set(read_by_handler) - {"AWS_LAMBDA_FUNCTION_NAME"}
+    assert set(variables) == set(read_by_handler) - {
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",  # set by Lambda itself
+    }
 
 
 def _config_source() -> str:
@@ -358,28 +380,87 @@ def test_failures_go_to_the_queue(resources: dict[str, Any]) -> None:
 def test_role_is_least_privilege(resources: dict[str, Any]) -> None:
     role = resources["FunctionRole"]["Properties"]
     assert "ManagedPolicyArns" not in role and "Policies" not in role
-    statements = resources["FunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    grants: dict[str, Any] = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        actions = (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-        for action in actions:
-            assert "*" not in action
-            grants[action] = statement["Resource"]
+    grants = policy_grants(resources["FunctionPolicy"])
+    upload_arn = f"arn:${{AWS::Partition}}:s3:::{UPLOAD_BUCKET_NAME}"
     assert grants == {
-        "s3:GetObject": {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{UPLOAD_BUCKET_NAME}/uploads/*"},
-        "s3:PutObject": {"Fn::Sub": "${ThumbnailBucket.Arn}/thumbnails/*"},
-        "dynamodb:PutItem": {"Fn::GetAtt": ["MetadataTable", "Arn"]},
-        "dynamodb:UpdateItem": {"Fn::GetAtt": ["MetadataTable", "Arn"]},
-        "sqs:SendMessage": {"Fn::GetAtt": ["FailureQueue", "Arn"]},
-        "kms:Decrypt": {"Fn::GetAtt": ["EncryptionKey", "Arn"]},
-        "kms:GenerateDataKey": {"Fn::GetAtt": ["EncryptionKey", "Arn"]},
-        "logs:CreateLogStream": {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]},
-        "logs:PutLogEvents": {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]},
-        "xray:PutTraceSegments": "*",
-        "xray:PutTelemetryRecords": "*",
+        ("s3:GetObject", json.dumps({"Fn::Sub": f"{upload_arn}/uploads/*"})),
+        ("s3:ListBucket", json.dumps({"Fn::Sub": upload_arn})),  # 404, not 403 (item 6)
+        ("s3:PutObject", json.dumps({"Fn::Sub": "${ThumbnailBucket.Arn}/thumbnails/*"})),
+        ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["MetadataTable", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["RejectionQueue", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["FailureQueue", "Arn"]})),  # OnFailure
+        ("kms:Decrypt", json.dumps({"Fn::GetAtt": ["EncryptionKey", "Arn"]})),
+        ("kms:GenerateDataKey", json.dumps({"Fn::GetAtt": ["EncryptionKey", "Arn"]})),
+        ("logs:CreateLogStream", json.dumps({"Fn::GetAtt": ["FunctionLogGroup", "Arn"]})),
+        ("logs:PutLogEvents", json.dumps({"Fn::GetAtt": ["FunctionLogGroup", "Arn"]})),
+        ("xray:PutTraceSegments", json.dumps("*")),
+        ("xray:PutTelemetryRecords", json.dumps("*")),
+    }
+
+
+def policy_grants(policy: dict[str, Any]) -> set[tuple[str, str]]:
+    """(action, resource as JSON) for every Allow statement of an IAM policy resource."""
+    grants = set()
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        for action in actions if isinstance(actions, list) else [actions]:
+            assert "*" not in action
+            grants.add((action, json.dumps(statement["Resource"])))
+    return grants
+
+
+def test_handler_calls_are_exactly_what_the_role_grants(resources: dict[str, Any]) -> None:
+    """Every boto3 call in the handler has its grant, and no grant is unused (item 7)."""
+    source = "\n".join(
+        path.read_text() for path in (STACK_DIR / "handler" / "thumbnailer").glob("*.py")
+    )
+    calls = set(re.findall(r'client\("(\w+)"\)\.(\w+)\(', source))
+    calls |= {("s3", m) for m in re.findall(r"\bs3\.(\w+)\(", source)}
+    actions = {
+        ("s3", "get_object"): "s3:GetObject",
+        ("s3", "head_object"): "s3:GetObject",
+        ("s3", "put_object"): "s3:PutObject",
+        ("dynamodb", "update_item"): "dynamodb:UpdateItem",
+        ("sqs", "send_message"): "sqs:SendMessage",
+    }
+    assert calls == set(actions), calls
+    granted = {action for action, _ in policy_grants(resources["FunctionPolicy"])}
+    implicit = {
+        "s3:ListBucket",  # makes S3 answer 404 for a deleted key
+        "kms:Decrypt",  # SSE-KMS reads, encrypted queues, environment variables
+        "kms:GenerateDataKey",  # SSE-KMS writes, encrypted queues
+        "logs:CreateLogStream",  # the Lambda runtime's logging
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",  # Active tracing
+        "xray:PutTelemetryRecords",
+    }
+    assert granted == set(actions.values()) | implicit
+
+
+def test_uploader_policy_can_upload_to_the_encrypted_bucket(resources: dict[str, Any]) -> None:
+    policy = resources["UploaderPolicy"]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    upload_arn = f"arn:${{AWS::Partition}}:s3:::{UPLOAD_BUCKET_NAME}"
+    key = json.dumps({"Fn::GetAtt": ["EncryptionKey", "Arn"]})
+    assert policy_grants(policy) == {
+        ("s3:PutObject", json.dumps({"Fn::Sub": f"{upload_arn}/uploads/*"})),
+        ("s3:AbortMultipartUpload", json.dumps({"Fn::Sub": f"{upload_arn}/uploads/*"})),
+        ("kms:GenerateDataKey", key),
+        ("kms:Decrypt", key),  # multipart uploads
+    }
+    (kms_statement,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Sid"] == "EncryptUploads"
+    ]
+    assert kms_statement["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}
+    }
+    # The key policy delegates to IAM, so an IAM policy can grant the key at all.
+    key_policy = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert key_policy[0]["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     }
 
 
@@ -398,8 +479,8 @@ def test_alarms(resources: dict[str, Any]) -> None:
         ("AWS/Lambda", "DestinationDeliveryFailures"),
         ("AWS/Lambda", "Duration"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
         ("ImageProcessing", "ImagesRejected"),
-        ("AWS/Billing", "EstimatedCharges"),
     }
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
@@ -412,7 +493,8 @@ def test_alarms(resources: dict[str, Any]) -> None:
         resources["RejectedImagesAlarm"]["Properties"]["Namespace"]
         == (variables["METRICS_NAMESPACE"])
     )
-    assert resources["BillingAlarm"]["Condition"] == "IsUsEast1"
+    # The account-wide billing metric cannot be filtered by tag: no billing alarm (item 7).
+    assert "BillingAlarm" not in resources
 
 
 def test_dashboard_body_is_valid_json_without_region_literals(resources: dict[str, Any]) -> None:
@@ -431,12 +513,13 @@ def test_dashboard_body_is_valid_json_without_region_literals(resources: dict[st
     (alarm_widget,) = [w for w in rendered["widgets"] if w["type"] == "alarm"]
     alarm_arns = alarm_widget["properties"]["alarms"]
     alarms = [n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert len(alarm_arns) == len(alarms) - 1  # all but the conditional billing alarm
+    assert len(alarm_arns) == len(alarms)
 
 
 def test_budget(resources: dict[str, Any]) -> None:
     budget = one(resources, "AWS::Budgets::Budget")
     props = budget["Properties"]
+    assert budget["Condition"] == "HasBudget"
     assert props["Budget"]["BudgetType"] == "COST"
     assert props["Budget"]["TimeUnit"] == "MONTHLY"
     assert props["Budget"]["BudgetLimit"]["Amount"] == {"Ref": "MonthlyBudget"}

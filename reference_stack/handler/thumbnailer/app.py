@@ -3,15 +3,19 @@
 Outcomes per record:
 
 * ``processed``  thumbnail written, metadata item ``status=processed``;
-* ``rejected``   bad input (not an image, corrupt, too large, bomb, refused format): metadata
-  ``status=rejected`` + reason, a message on the failure queue, and *no* exception, since
-  retrying cannot help;
-* ``duplicate``  the same object version (ETag) was already handled: nothing is done;
+* ``rejected``   bad input (not an image, corrupt, too large, bomb, refused format, more
+  pixels than the memory size affords): metadata ``status=rejected`` + reason, a message on
+  the *rejection* queue, metric ``ImagesRejected``, and *no* exception: retrying cannot help;
+* ``duplicate``  the same object version (S3 ``sequencer``) was already handled;
+* ``stale``      the item already holds a newer version of the key (higher ``sequencer``):
+  a late event for an overwritten object never replaces newer metadata;
 * ``skipped``    outside the source prefix, or the object changed/vanished meanwhile.
 
 Transient AWS errors (throttling, 5xx, timeouts) raise ``TransientError`` so that Lambda's
-asynchronous retries and finally the OnFailure destination take over. Anything else raises
-as well, with a note naming the object.
+asynchronous retries and finally the OnFailure destination (the *failure* queue) take over.
+Anything else raises as well, with a note naming the object. Before raising, the item is
+marked ``status=failed`` with the error, so nothing stays at ``processing`` after the last
+retry (only a crash or a timeout can leave it there; see the README's stuck-item query).
 """
 
 from __future__ import annotations
@@ -61,6 +65,19 @@ TRANSIENT_ERROR_CODES = frozenset(
 )
 _SKIP_CODES = frozenset({"PreconditionFailed", "NoSuchKey", "404", "NotFound"})
 _S3_KEY_LIMIT = 1024
+#: S3 sequencers are hex strings of varying length; compared after left-padding to this.
+SEQUENCER_WIDTH = 64
+#: Thumbnail keys are deterministic and overwritten when the original changes: caches may
+#: keep a copy for five minutes, then must revalidate (S3 answers 304 while the ETag holds).
+THUMBNAIL_CACHE_CONTROL = "public, max-age=300, must-revalidate"
+
+
+def normalise_sequencer(value: object) -> str:
+    """Upper-case hex, left-padded to SEQUENCER_WIDTH: string order is then S3's order."""
+    if not isinstance(value, str) or not value or len(value) > SEQUENCER_WIDTH:
+        raise ValueError(f"invalid S3 sequencer {value!r}")
+    int(value, 16)  # ValueError unless hex
+    return value.upper().rjust(SEQUENCER_WIDTH, "0")
 
 
 class TransientError(RuntimeError):
@@ -76,6 +93,7 @@ class S3Object:
     etag: str
     size: int | None
     event_name: str
+    sequencer: str
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> S3Object:
@@ -88,6 +106,7 @@ class S3Object:
             etag=str(obj.get("eTag", "")).strip('"'),
             size=int(size) if size is not None else None,
             event_name=str(record.get("eventName", "")),
+            sequencer=normalise_sequencer(obj["sequencer"]),
         )
 
     @property
@@ -95,7 +114,13 @@ class S3Object:
         return f"s3://{self.bucket}/{self.key} (etag {self.etag})"
 
     def fields(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "key": self.key, "etag": self.etag, "size": self.size}
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "etag": self.etag,
+            "size": self.size,
+            "sequencer": self.sequencer.lstrip("0") or "0",
+        }
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
@@ -139,9 +164,11 @@ def process_record(
     started = time.perf_counter()
     try:
         return _process(obj, record, settings, metrics, started, reprocess_rejected)
-    except TransientError:
+    except TransientError as exc:
+        mark_failed(obj, settings, exc)
         raise
     except (ClientError, BotoCoreError) as exc:
+        mark_failed(obj, settings, exc)
         if is_transient(exc):
             logger.warning(
                 "transient AWS error; Lambda will retry",
@@ -151,6 +178,7 @@ def process_record(
         _report_unexpected(exc, obj)
         raise
     except Exception as exc:
+        mark_failed(obj, settings, exc)
         _report_unexpected(exc, obj)
         raise
 
@@ -163,10 +191,12 @@ def _process(
     started: float,
     reprocess_rejected: bool,
 ) -> str:
-    if not claim(obj, settings, reprocess_rejected=reprocess_rejected):
+    claimed = claim(obj, settings, reprocess_rejected=reprocess_rejected)
+    if claimed != "claimed":
         metrics.duplicate_skipped()
-        logger.info("duplicate event skipped", extra={"fields": obj.fields()})
-        return "duplicate"
+        message = "duplicate event skipped" if claimed == "duplicate" else "stale event skipped"
+        logger.info(message, extra={"fields": obj.fields()})
+        return claimed
     try:
         data = download(obj, settings)
         thumbnail = make_thumbnail(
@@ -174,6 +204,7 @@ def _process(
             size=settings.thumbnail_size,
             max_pixels=settings.max_image_pixels,
             output_format=settings.output_format,
+            memory_mb=settings.memory_mb,
         )
     except ImageRejected as rejection:
         reject(obj, record, rejection, settings, metrics)
@@ -268,7 +299,7 @@ def upload_thumbnail(obj: S3Object, key: str, thumbnail: Thumbnail, settings: Se
         Key=key,
         Body=thumbnail.data,
         ContentType=settings.output_content_type,
-        CacheControl="public, max-age=31536000, immutable",
+        CacheControl=THUMBNAIL_CACHE_CONTROL,
         Metadata={"source-key": quote(obj.key, safe="/"), "source-etag": obj.etag},
     )
 
@@ -280,18 +311,25 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def claim(obj: S3Object, settings: Settings, *, reprocess_rejected: bool = False) -> bool:
-    """Mark the object version as being processed; False if it was already handled.
+def claim(obj: S3Object, settings: Settings, *, reprocess_rejected: bool = False) -> str:
+    """Mark the object version as being processed: ``claimed``, ``duplicate`` or ``stale``.
 
-    The conditional write is the idempotency check: a new key, a new ETag (new content), or
-    an earlier attempt that never finished (``status=processing``) may proceed.
+    The conditional write is the idempotency and ordering check. S3's ``sequencer`` grows
+    with every write to a key, so an event may proceed if the item is new, holds an older
+    version (lower sequencer), or holds this very version after an attempt that did not
+    finish (``processing`` or ``failed``). A late event for an older version never does.
     """
-    condition = "attribute_not_exists(objectKey) OR sourceEtag <> :etag OR #status = :processing"
-    if reprocess_rejected:
-        condition += " OR #status = :rejected"
+    retryable = [":processing", ":failed"] + ([":rejected"] if reprocess_rejected else [])
+    condition = (
+        "attribute_not_exists(objectKey) OR attribute_not_exists(sequencer) "
+        "OR sequencer < :seq "
+        f"OR (sequencer = :seq AND #status IN ({', '.join(retryable)}))"
+    )
     values: dict[str, Any] = {
+        ":seq": {"S": obj.sequencer},
         ":etag": {"S": obj.etag},
         ":processing": {"S": "processing"},
+        ":failed": {"S": "failed"},
         ":bucket": {"S": obj.bucket},
         ":now": {"S": _now()},
         ":zero": {"N": "0"},
@@ -304,28 +342,42 @@ def claim(obj: S3Object, settings: Settings, *, reprocess_rejected: bool = False
             TableName=settings.metadata_table,
             Key={"objectKey": {"S": obj.key}},
             UpdateExpression=(
-                "SET #status = :processing, sourceEtag = :etag, sourceBucket = :bucket, "
-                "updatedAt = :now, attempts = if_not_exists(attempts, :zero) + :one"
+                "SET #status = :processing, sequencer = :seq, sourceEtag = :etag, "
+                "sourceBucket = :bucket, updatedAt = :now, "
+                "attempts = if_not_exists(attempts, :zero) + :one"
             ),
             ConditionExpression=condition,
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            return False
+            held = str(exc.response.get("Item", {}).get("sequencer", {}).get("S", ""))
+            return "stale" if held > obj.sequencer else "duplicate"
         raise
-    return True
+    return "claimed"
 
 
-def mark(obj: S3Object, settings: Settings, status: str, attributes: dict[str, Any]) -> bool:
-    """Set ``status`` and string/number ``attributes`` if the item still holds our ETag."""
+def mark(
+    obj: S3Object,
+    settings: Settings,
+    status: str,
+    attributes: dict[str, Any],
+    *,
+    only_if_processing: bool = False,
+) -> bool:
+    """Set ``status`` and ``attributes`` if the item still holds our version (sequencer)."""
     names = {"#status": "status"}
     values: dict[str, Any] = {
         ":status": {"S": status},
-        ":etag": {"S": obj.etag},
+        ":seq": {"S": obj.sequencer},
         ":now": {"S": _now()},
     }
+    condition = "sequencer = :seq"
+    if only_if_processing:
+        condition += " AND #status = :processing"
+        values[":processing"] = {"S": "processing"}
     assignments = ["#status = :status", "updatedAt = :now"]
     for index, (name, value) in enumerate(sorted(attributes.items())):
         names[f"#a{index}"] = name
@@ -336,7 +388,7 @@ def mark(obj: S3Object, settings: Settings, status: str, attributes: dict[str, A
             TableName=settings.metadata_table,
             Key={"objectKey": {"S": obj.key}},
             UpdateExpression="SET " + ", ".join(assignments),
-            ConditionExpression="sourceEtag = :etag",
+            ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -345,6 +397,23 @@ def mark(obj: S3Object, settings: Settings, status: str, attributes: dict[str, A
             return False
         raise
     return True
+
+
+def mark_failed(obj: S3Object, settings: Settings, exc: BaseException) -> None:
+    """Best effort: record why this attempt failed (the exception is raised anyway)."""
+    try:
+        mark(
+            obj,
+            settings,
+            "failed",
+            {"errorType": type(exc).__name__, "error": str(exc)[:1000]},
+            only_if_processing=True,
+        )
+    except Exception as mark_error:  # the table may be what is failing
+        logger.warning(
+            "could not mark the item failed",
+            extra={"fields": {**obj.fields(), "error": str(mark_error)}},
+        )
 
 
 def _attribute(value: Any) -> dict[str, Any]:
@@ -391,8 +460,8 @@ def reject(
     settings: Settings,
     metrics: Metrics,
 ) -> None:
-    """Report bad input: failure-queue message first, then the metadata item."""
-    send_failure(
+    """Report bad input: rejection-queue message first, then the metadata item."""
+    send_rejection(
         settings,
         {
             "type": "ImageRejected",
@@ -414,7 +483,7 @@ def reject_malformed(
     record: dict[str, Any], exc: Exception, settings: Settings, metrics: Metrics
 ) -> None:
     detail = f"{type(exc).__name__}: {exc}"
-    send_failure(
+    send_rejection(
         settings,
         {"type": "ImageRejected", "reason": "malformed_event", "detail": detail, "record": record},
     )
@@ -422,10 +491,11 @@ def reject_malformed(
     logger.error("malformed S3 event record", extra={"fields": {"detail": detail}})
 
 
-def send_failure(settings: Settings, body: dict[str, Any]) -> None:
+def send_rejection(settings: Settings, body: dict[str, Any]) -> None:
+    """Queue a rejection on the rejection queue (never the failure queue: see the README)."""
     try:
         aws.client("sqs").send_message(
-            QueueUrl=settings.failure_queue_url,
+            QueueUrl=settings.rejection_queue_url,
             MessageBody=json.dumps(body, ensure_ascii=False, default=str),
             MessageAttributes={
                 "type": {"DataType": "String", "StringValue": str(body["type"])},

@@ -9,11 +9,19 @@ import boto3
 from botocore.config import Config
 
 # Standard retry mode absorbs short throttling bursts inside one invocation; what is left
-# is raised and becomes a Lambda asynchronous retry.
+# is raised and becomes a Lambda asynchronous retry. One call's worst case (every attempt
+# hangs until its timeouts, plus the backoff between attempts) must end well inside the
+# function's 30 s timeout, so that the handler still logs the error and marks the item.
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = 5
+TOTAL_MAX_ATTEMPTS = 2
+#: botocore's standard mode sleeps at most random() * 2 ** (attempt - 1) s between attempts.
+MAX_BACKOFF_S = sum(2 ** (attempt - 1) for attempt in range(1, TOTAL_MAX_ATTEMPTS))
+CALL_BUDGET_S = TOTAL_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + MAX_BACKOFF_S
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=20,
+    retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
 )
 
 

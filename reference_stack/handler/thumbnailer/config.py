@@ -23,7 +23,7 @@ class Settings:
 
     thumbnail_bucket: str
     metadata_table: str
-    failure_queue_url: str
+    rejection_queue_url: str
     thumbnail_size: int = 256
     max_object_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
@@ -32,6 +32,8 @@ class Settings:
     output_format: str = "WEBP"
     metrics_namespace: str = "ImageProcessing"
     function_name: str = "local"
+    #: The function's memory size (MB, set by Lambda): bounds the pixels a render may decode.
+    memory_mb: int | None = None
 
     @property
     def output_extension(self) -> str:
@@ -51,7 +53,7 @@ class Settings:
         return cls(
             thumbnail_bucket=_required(env, "THUMBNAIL_BUCKET"),
             metadata_table=_required(env, "METADATA_TABLE"),
-            failure_queue_url=_required(env, "FAILURE_QUEUE_URL"),
+            rejection_queue_url=_required(env, "REJECTION_QUEUE_URL"),
             thumbnail_size=_positive_int(env, "THUMBNAIL_SIZE", 256),
             max_object_bytes=_positive_int(env, "MAX_OBJECT_BYTES", 20 * 1024 * 1024),
             max_image_pixels=_positive_int(env, "MAX_IMAGE_PIXELS", 40_000_000),
@@ -60,6 +62,7 @@ class Settings:
             output_format=output_format,
             metrics_namespace=env.get("METRICS_NAMESPACE", "ImageProcessing"),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "local"),
+            memory_mb=_positive_int(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0) or None,
         )
 
 

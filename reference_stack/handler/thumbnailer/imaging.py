@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 #: Decoders Pillow may use on uploaded bytes; every other plugin stays switched off.
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
@@ -29,6 +29,34 @@ _REFUSED_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
 
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+#: Peak memory of one render in bytes per *decoded* pixel (after JPEG draft), per format:
+#: bench/thumbnail_bench.py --memory measured 4 (JPEG), 8 (RGBA PNG), 10 (16-bit grey PNG),
+#: 5 (GIF) and 17 (RGBA WebP); these add ~20 % headroom (CMYK JPEG: 4 + 3 for RGB).
+PEAK_BYTES_PER_PIXEL = {"JPEG": 8, "PNG": 12, "GIF": 6, "WEBP": 20}
+#: Resident memory of the runtime with boto3 and Pillow imported, plus headroom (MiB).
+BASELINE_MIB = 128
+_MIB = 1024 * 1024
+
+
+def memory_pixel_limit(memory_mb: int, image_format: str, object_bytes: int = 0) -> int:
+    """The largest decoded image (pixels) of ``image_format`` one render can afford.
+
+    ``memory_mb`` is the function's memory size; the object's own bytes stay in memory too.
+    """
+    budget = (memory_mb - BASELINE_MIB) * _MIB - object_bytes
+    return max(
+        0, budget // PEAK_BYTES_PER_PIXEL.get(image_format, max(PEAK_BYTES_PER_PIXEL.values()))
+    )
 
 
 class ImageRejected(Exception):
@@ -62,25 +90,42 @@ def make_thumbnail(
     max_pixels: int,
     output_format: str = "WEBP",
     use_draft: bool = True,
+    memory_mb: int | None = None,
 ) -> Thumbnail:
     """Render ``data`` into a thumbnail that fits in ``size`` x ``size``.
 
     Raises ImageRejected for anything that is not a safe, decodable image of an allowed
-    format. ``source_width``/``source_height`` are the displayed (EXIF-oriented) size.
-    ``use_draft=False`` decodes JPEGs at full size (only for benchmarks and comparisons).
+    format: every exception a decoder raises on these untrusted bytes is a rejection.
+    ``memory_mb`` (the function's memory size) bounds the *decoded* pixels (after JPEG
+    draft, see ``memory_pixel_limit``): larger images are rejected as ``exceeds_memory``
+    instead of running the function out of memory. ``source_width``/``source_height`` are
+    the displayed (EXIF-oriented) size. ``use_draft=False`` decodes JPEGs at full size
+    (benchmarks only).
     """
     if not data:
         raise ImageRejected("empty_object", "object has zero bytes")
     with _fatal_decompression_bombs(max_pixels):
         image = _open(data)
         with image:
-            return _render(
-                image,
-                size=size,
-                max_pixels=max_pixels,
-                output_format=output_format,
-                use_draft=use_draft,
-            )
+            try:
+                return _render(
+                    image,
+                    size=size,
+                    max_pixels=max_pixels,
+                    output_format=output_format,
+                    use_draft=use_draft,
+                    memory_pixels=(
+                        None
+                        if memory_mb is None
+                        else memory_pixel_limit(memory_mb, image.format or "", len(data))
+                    ),
+                )
+            except ImageRejected:
+                raise
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                raise ImageRejected("decompression_bomb", str(exc)) from exc
+            except Exception as exc:  # any decoder failure on untrusted bytes
+                raise ImageRejected("corrupt_image", f"{type(exc).__name__}: {exc}") from exc
 
 
 @contextmanager
@@ -106,7 +151,7 @@ def _open(data: bytes) -> Image.Image:
         if refused:
             raise ImageRejected("unsupported_format", f"{refused} is not accepted") from exc
         raise ImageRejected("not_an_image", "no allowed image decoder accepts the data") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:  # TypeError, struct.error, ... from a plugin parsing a header
         raise ImageRejected("corrupt_image", f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -119,7 +164,13 @@ def sniff_refused_format(data: bytes) -> str | None:
 
 
 def _render(
-    image: Image.Image, *, size: int, max_pixels: int, output_format: str, use_draft: bool
+    image: Image.Image,
+    *,
+    size: int,
+    max_pixels: int,
+    output_format: str,
+    use_draft: bool,
+    memory_pixels: int | None,
 ) -> Thumbnail:
     source_format = image.format or "UNKNOWN"
     source_mode = image.mode
@@ -128,20 +179,26 @@ def _render(
         raise ImageRejected("decompression_bomb", f"{width}x{height} exceeds {max_pixels} pixels")
     animated = bool(getattr(image, "is_animated", False))
     icc_profile = image.info.get("icc_profile") if source_mode in ("RGB", "RGBA") else None
-    try:
-        orientation = int(image.getexif().get(ExifTags.Base.Orientation, 1))
-        if source_format == "JPEG" and use_draft:
-            # Decode at 1/2, 1/4 or 1/8 scale straight from the DCT: far less CPU and memory.
-            image.draft(None, (size * 2, size * 2))
-        image.load()
-        oriented = ImageOps.exif_transpose(image) or image
-        normalised = _normalise_mode(oriented)
-        normalised.thumbnail((size, size), Image.Resampling.LANCZOS)
-        rendered = _encode(normalised, output_format, icc_profile)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected("decompression_bomb", str(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected("corrupt_image", f"{type(exc).__name__}: {exc}") from exc
+    orientation = _orientation(image)
+    if source_format == "JPEG" and use_draft:
+        # Decode at 1/2, 1/4 or 1/8 scale straight from the DCT: far less CPU and memory.
+        image.draft(None, (size * 2, size * 2))
+    decoded = image.size[0] * image.size[1]
+    if memory_pixels is not None and decoded > memory_pixels:
+        raise ImageRejected(
+            "exceeds_memory",
+            f"{image.size[0]}x{image.size[1]} decoded pixels exceed the {memory_pixels} "
+            f"a {source_format} render can afford in this function's memory size",
+        )
+    image.load()
+    normalised = _normalise_mode(image)
+    normalised.thumbnail((size, size), Image.Resampling.LANCZOS)
+    # Orientation last, on the small image: exif_transpose would copy the full-size image
+    # (and rewrite the untrusted EXIF block, which is where malformed fields raise).
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
+        normalised = normalised.transpose(method)
+    rendered = _encode(normalised, output_format, icc_profile)
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
     return Thumbnail(
@@ -155,6 +212,15 @@ def _render(
         has_alpha=normalised.mode == "RGBA",
         animated=animated,
     )
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1 when absent or unreadable: a broken EXIF block is not fatal)."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+        return int(value) if isinstance(value, int) else 1
+    except Exception:  # malformed EXIF: show the pixels as stored
+        return 1
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:
