@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cfnfix.changes import ReplaceValue, apply_change
+from cfnfix.changes import ReplaceValue
 from cfnfix.intrinsics import PSEUDO_PARAMETERS, function_of, sub_parts, sub_variables
 from cfnfix.nodes import Path, to_plain
 from cfnfix.template import Template
@@ -203,46 +203,67 @@ def rewrite_references(
 def _rewrite(
     value: Any, path: Path, bucket: str, name: BucketName, changes: list[ReplaceValue]
 ) -> bool:
-    fn = function_of(value)
-    if fn is not None:
-        key, arg = fn
-        if key == "Ref":
-            if arg == bucket:
-                changes.append(ReplaceValue(path, name.value))
-            return True
-        if key == "Fn::GetAtt":
-            target = arg.split(".", 1) if isinstance(arg, str) else arg
-            if isinstance(target, list) and target and target[0] == bucket:
-                if len(target) != 2 or target[1] != "Arn":
-                    return False
-                changes.append(ReplaceValue(path, {"Fn::Sub": _arn(name)}))
-            return True
-        if key == "Fn::Sub":
-            parts = sub_parts(value)
-            if parts is None:
-                return False
-            text, variables = parts
-            if name.names & set(variables) and _mentions(text, bucket):
-                return False
-            new_text, ok = _rewrite_sub_text(text, bucket, name, set(variables))
-            if not ok:
-                return False
-            new_variables: dict[str, Any] = {}
-            for var, item in variables.items():
-                inner: list[ReplaceValue] = []
-                if not _rewrite(item, ("v",), bucket, name, inner):
-                    return False
-                new_variables[var] = _apply(item, inner)
-            if new_text != text or new_variables != variables:
-                new = {"Fn::Sub": [new_text, new_variables] if isinstance(arg, list) else new_text}
-                changes.append(ReplaceValue(path, new))
-            return True
-        return _rewrite(arg, (*path, key), bucket, name, changes)
+    """Collect one replacement per outermost intrinsic that refers to the bucket (the
+    writer edits whole intrinsics, never inside one)."""
+    if function_of(value) is not None:
+        new, ok = _transform(to_plain(value), bucket, name)
+        if not ok:
+            return False
+        if new != to_plain(value):
+            changes.append(ReplaceValue(path, new))
+        return True
     if isinstance(value, dict):
         return all(_rewrite(v, (*path, k), bucket, name, changes) for k, v in value.items())
     if isinstance(value, list):
         return all(_rewrite(v, (*path, i), bucket, name, changes) for i, v in enumerate(value))
     return True
+
+
+def _transform(value: Any, bucket: str, name: BucketName) -> tuple[Any, bool]:
+    """``value`` with every reference to the bucket built from its name instead."""
+    fn = function_of(value)
+    if fn is not None:
+        key, arg = fn
+        if key == "Ref":
+            return (name.value, True) if arg == bucket else (value, True)
+        if key == "Fn::GetAtt":
+            target = arg.split(".", 1) if isinstance(arg, str) else arg
+            if isinstance(target, list) and target and target[0] == bucket:
+                if len(target) != 2 or target[1] != "Arn":
+                    return value, False
+                return {"Fn::Sub": _arn(name)}, True
+            return value, True
+        if key == "Fn::Sub":
+            parts = sub_parts(value)
+            if parts is None:
+                return value, False
+            text, variables = parts
+            if name.names & set(variables) and _mentions(text, bucket):
+                return value, False
+            new_text, ok = _rewrite_sub_text(text, bucket, name, set(variables))
+            new_variables = {}
+            for var, item in variables.items():
+                new_variables[var], item_ok = _transform(item, bucket, name)
+                ok = ok and item_ok
+            return {"Fn::Sub": [new_text, new_variables] if isinstance(arg, list) else new_text}, ok
+        new_arg, ok = _transform(arg, bucket, name)
+        return {key: new_arg}, ok
+    if isinstance(value, dict):
+        result = {}
+        for k, v in value.items():
+            result[k], ok = _transform(v, bucket, name)
+            if not ok:
+                return value, False
+        return result, True
+    if isinstance(value, list):
+        items = []
+        for v in value:
+            new, ok = _transform(v, bucket, name)
+            if not ok:
+                return value, False
+            items.append(new)
+        return items, True
+    return value, True
 
 
 def _arn(name: BucketName) -> str:
@@ -272,11 +293,3 @@ def _rewrite_sub_text(
         return match.group(0)
 
     return _VAR.sub(replace, text), ok
-
-
-def _apply(value: Any, changes: list[ReplaceValue]) -> Any:
-    """``value`` (at path ``("v",)``) with ``changes`` applied (for Sub variables)."""
-    data = {"v": to_plain(value)}
-    for change in changes:
-        apply_change(data, change)
-    return data["v"]
