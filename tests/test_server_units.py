@@ -99,3 +99,24 @@ def test_bad_input_is_one_problem_never_an_exception() -> None:
     analysis = analyze(deep, "t.yaml", ClientSettings())
     assert len(analysis.problems) == 1 and not analysis.items
     assert analyze("name: app\n", "t.yaml", ClientSettings()).problems == []
+
+
+def test_editors_doc_snippets_are_well_formed() -> None:
+    import json
+    import re
+    import tomllib
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "editors.md").read_text()
+    blocks = dict.fromkeys(("json", "toml", "lua", "elisp"), "")
+    for language, body in re.findall(r"```(\w+)\n(.*?)```", doc, re.S):
+        blocks[language] += body
+    vscode = json.loads(blocks["json"])
+    assert vscode["glspc.server.commandArguments"] == ["server"]
+    assert "source.fixAll.cfnfix" in vscode["editor.codeActionsOnSave"]
+    helix = tomllib.loads(blocks["toml"])
+    assert helix["language-server"]["cfnfix"]["args"] == ["server"]
+    assert ClientSettings.from_json(helix["language-server"]["cfnfix"]["config"])[1] == []
+    assert '{ "cfnfix", "server" }' in blocks["lua"] and "vim.lsp.start" in blocks["lua"]
+    assert blocks["elisp"].count("(") == blocks["elisp"].count(")")
+    assert '"cfnfix" "server"' in blocks["elisp"]
