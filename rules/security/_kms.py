@@ -118,8 +118,10 @@ def pick_key(template: Template, resource: Resource) -> Resource | None:
     else, an alarm topic say, was chosen for that). A key under another condition than
     ``resource`` is no candidate.
     """
-    uses = keys_in_use(template)
     candidates = [k for k in symmetric_keys(template) if k.condition in (None, resource.condition)]
+    if not candidates:
+        return None
+    uses = keys_in_use(template)
     same = [k for k in candidates if _kind(resource.type) in uses.get(k.logical_id, ())]
     if len(same) == 1:
         return same[0]

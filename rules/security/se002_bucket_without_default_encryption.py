@@ -89,9 +89,11 @@ Resources:
             )
 
     def _fix(self, template: Template, bucket: Resource) -> Fix:
-        key = None
-        if bucket.logical_id not in sse_s3_only(template) and not public_intent(template, bucket):
-            key = pick_key(template, bucket)
+        key = pick_key(template, bucket)
+        if key is not None and (
+            bucket.logical_id in sse_s3_only(template) or public_intent(template, bucket)
+        ):
+            key = None
         if key is None:
             return Fix.safe(
                 "state SSE-S3 (AES256) default encryption",
