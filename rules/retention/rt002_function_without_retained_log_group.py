@@ -25,9 +25,12 @@ from .rt001_log_group_retention import RETENTION_DAYS
 
 def _next_resource(template: Template, logical_id: str) -> str | None:
     """The resource after ``logical_id`` in the file, so a new one lands next to it."""
-    ids = list(template.section("Resources"))
-    index = ids.index(logical_id)
-    return ids[index + 1] if index + 1 < len(ids) else None
+
+    def following() -> dict[str, str | None]:
+        ids = list(template.section("Resources"))
+        return dict(zip(ids, [*ids[1:], None], strict=True))
+
+    return template.memoize("retention.next-resource", following).get(logical_id)
 
 
 _POLICY_NAME = "WriteRetainedLogGroups"

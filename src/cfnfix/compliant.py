@@ -58,11 +58,11 @@ def taken_names(template: Template) -> frozenset[str]:
 
 def unique_name(template: Template, base: str, reserved: Iterable[str] = ()) -> str:
     """``base``, or ``base2``, ``base3``... whichever is free in the template."""
-    taken = taken_names(template) | set(reserved)
-    if base not in taken:
+    taken, also = taken_names(template), set(reserved)
+    if base not in taken and base not in also:
         return base
     n = 2
-    while f"{base}{n}" in taken:
+    while f"{base}{n}" in taken or f"{base}{n}" in also:
         n += 1
     return f"{base}{n}"
 

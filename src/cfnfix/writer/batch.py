@@ -16,7 +16,7 @@ from cfnfix.writer.edits import TextEdit
 
 if TYPE_CHECKING:
     from cfnfix.writer import RenderedFix
-    from cfnfix.writer.plan import Path
+    from cfnfix.nodes import Path
 
 
 class Batch:
