@@ -9,8 +9,9 @@ from cfnfix.intrinsics import Ref
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._alarms import async_callers, functions, watched
+from ._alarms import async_callers, functions, metrics_named, watched
 from ._build import action_for, new_alarm
+from ._dimensions import TARGETS, judge
 
 MAX_SHOWN = 3
 
@@ -28,7 +29,9 @@ log subscriptions...: the callers the dead-letter family recognises) when no
 `AWS::CloudWatch::Alarm` of the template watches its `Errors` metric: namespace
 `AWS/Lambda`, metric `Errors`, dimension `FunctionName` naming the function (`!Ref`, a
 `!Sub`/literal spelled like its `FunctionName`). Metric math alarms (`Metrics` with a
-`MetricStat`) count, and so does an account-wide `Errors` alarm (no dimensions).
+`MetricStat`) count, and so does an account-wide `Errors` alarm (no dimensions). A
+function whose `Errors` alarm names it wrongly (a typo, `!GetAtt Fn.Arn`) is MO004's
+finding, not this rule's.
 """
     why = """
 Nobody waits for the result of an asynchronous invocation: when the function fails, Lambda
@@ -142,6 +145,8 @@ Resources:
                 template, function, "AWS/Lambda", ("Errors",), "FunctionName", "FunctionName"
             ):
                 continue
+            if _misspelled_alarm(template, function.logical_id):
+                continue  # an Errors alarm meant for it names it wrongly: MO004's finding
             shown = ", ".join(calls[:MAX_SHOWN]) + (" and more" if len(calls) > MAX_SHOWN else "")
             message = (
                 f"function is invoked asynchronously ({shown}) but no alarm watches its "
@@ -168,6 +173,17 @@ Resources:
                 fix = Fix.unsafe(
                     f"add alarm {name} on its Errors, notifying {action.label}", change
                 )
-            else:
+            if fix is None:
                 message += " (no alarm topic of the template to notify, so no fix)"
             yield self.finding(function.path, message, fix=fix)
+
+
+def _misspelled_alarm(template: Template, function: str) -> str | None:
+    """An Errors alarm whose FunctionName MO004 reports as meant for ``function``."""
+    target = TARGETS[("AWS/Lambda", "FunctionName")]
+    for metric in metrics_named(template, "AWS/Lambda", "Errors"):
+        for value in metric.values("FunctionName"):
+            problem = judge(template, target, value)
+            if problem is not None and problem[1] == function:
+                return metric.alarm.logical_id
+    return None
