@@ -120,3 +120,21 @@ def test_editors_doc_snippets_are_well_formed() -> None:
     assert '{ "cfnfix", "server" }' in blocks["lua"] and "vim.lsp.start" in blocks["lua"]
     assert blocks["elisp"].count("(") == blocks["elisp"].count(")")
     assert '"cfnfix" "server"' in blocks["elisp"]
+
+
+def test_diagnostics_json_is_valid_lsp() -> None:
+    from lsprotocol import types
+    from pygls.protocol import default_converter
+
+    from cfnfix.server.lsp import diagnostics_of
+    from cfnfix.server.positions import LineIndex
+
+    converter = default_converter()
+    text = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n  Bad: [\n"
+    for source in (text, text.replace("  Bad: [\n", "")):
+        analysis = analyze(source, "t.yaml", ClientSettings())
+        found = diagnostics_of(analysis, LineIndex(source))
+        assert found
+        for diagnostic in found:
+            parsed = converter.structure(diagnostic, types.Diagnostic)
+            assert converter.unstructure(parsed) == diagnostic

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import default_converter
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -42,6 +43,7 @@ from cfnfix.server.positions import UTF16, LineIndex
 from cfnfix.writer import TextEdit
 
 log = logging.getLogger("cfnfix.server")
+CONVERTER = default_converter()  # type: ignore[no-untyped-call]
 
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.cfnfix"
 DEBOUNCE_SECONDS = 0.15  # after a didChange, before checking: typing goes on meanwhile
@@ -61,7 +63,7 @@ class Checked:
     generation: int
     analysis: Analysis
     lines: LineIndex
-    diagnostics: list[types.Diagnostic]  # items' first, in order, then problems'
+    diagnostics: list[dict[str, Any]]  # as JSON: items' first, in order, then problems'
 
 
 def rule_href(rule: type[Rule]) -> str | None:
@@ -78,36 +80,46 @@ def _range(lines: LineIndex, start: int, end: int) -> types.Range:
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
-def diagnostics_of(analysis: Analysis, lines: LineIndex) -> list[types.Diagnostic]:
-    result = []
+def _json_range(lines: LineIndex, start: int, end: int) -> dict[str, Any]:
+    sl, sc = lines.position(start)
+    el, ec = lines.position(end)
+    return {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}
+
+
+def diagnostics_of(analysis: Analysis, lines: LineIndex) -> list[dict[str, Any]]:
+    """The LSP diagnostics, as JSON. Plain data rather than lsprotocol objects: for the
+    4,800 findings of the 2,000-resource benchmark template, building and converting
+    those objects took three times as long as this (0.87 s against 0.26 s, measured
+    while the machine was busy)."""
+    result: list[dict[str, Any]] = []
     for item in analysis.items:
         rule = type(item.finding.rule)
-        href = rule_href(rule)
         fix = item.finding.fix
-        result.append(
-            types.Diagnostic(
-                range=_range(lines, item.start, item.end),
-                message=item.finding.message,
-                severity=_SEVERITIES[item.finding.effective_severity],
-                code=rule.id,
-                code_description=types.CodeDescription(href) if href else None,
-                source="cfnfix",
-                data={
-                    "name": rule.name,
-                    "fix": None
-                    if fix is None
-                    else ("safe" if item.safe else "unsafe") + ": " + fix.description,
-                },
-            )
-        )
+        diagnostic: dict[str, Any] = {
+            "range": _json_range(lines, item.start, item.end),
+            "message": item.finding.message,
+            "severity": _SEVERITIES[item.finding.effective_severity].value,
+            "code": rule.id,
+            "source": "cfnfix",
+            "data": {
+                "name": rule.name,
+                "fix": None
+                if fix is None
+                else ("safe" if item.safe else "unsafe") + ": " + fix.description,
+            },
+        }
+        href = rule_href(rule)
+        if href:
+            diagnostic["codeDescription"] = {"href": href}
+        result.append(diagnostic)
     for problem in analysis.problems:
         result.append(
-            types.Diagnostic(
-                range=_range(lines, problem.start, problem.end),
-                message=problem.message,
-                severity=types.DiagnosticSeverity.Error,
-                source="cfnfix",
-            )
+            {
+                "range": _json_range(lines, problem.start, problem.end),
+                "message": problem.message,
+                "severity": types.DiagnosticSeverity.Error.value,
+                "source": "cfnfix",
+            }
         )
     return result
 
@@ -263,8 +275,11 @@ class CfnfixLanguageServer(LanguageServer):
         return future
 
     def publish(self, uri: str, checked: Checked) -> None:
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri, checked.diagnostics, checked.version)
+        # Sent as JSON built in the worker (see diagnostics_of); pygls' notify() only
+        # takes lsprotocol objects.
+        params = {"uri": uri, "diagnostics": checked.diagnostics, "version": checked.version}
+        self.protocol._send_data(
+            {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
         )
 
     async def current(self, uri: str) -> Checked | None:
@@ -360,7 +375,7 @@ class CfnfixLanguageServer(LanguageServer):
             fixes, suppressions = [], []
             for item in analysis.at(start, end):
                 n = index[id(item)]
-                diagnostic = [checked.diagnostics[n]]
+                diagnostic = [CONVERTER.structure(checked.diagnostics[n], types.Diagnostic)]
                 fix = analysis.quick_fix(item, verify=not lazy)
                 if fix is not None:
                     todo = {"what": "fix", "item": n} if lazy else None
