@@ -181,7 +181,10 @@ def key_allows_service(key: Resource, service: str, actions: Iterable[str]) -> b
             continue
         principal = statement.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else None
-        if principal != "*" and not any(_service_matches(s, service) for s in _as_list(services)):
+        everyone = principal == "*" or (
+            isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+        )
+        if not everyone and not any(_service_matches(s, service) for s in _as_list(services)):
             continue
         granted += [a.lower() for a in _as_list(statement.get("Action")) if isinstance(a, str)]
     return all(
