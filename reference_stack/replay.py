@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Replay messages from the image-processing failure queue.
+"""Replay messages from the image-processing failure or rejection queue.
 
-The queue holds two kinds of message:
+Two kinds of message, on two queues:
 
-* Lambda OnFailure destination records (retries exhausted, event too old): the original S3
-  event is in ``requestPayload``. These are replayed as they are: the handler's
-  idempotency check lets unfinished work through and skips what was completed meanwhile.
-* Rejections sent by the handler (``"type": "ImageRejected"``): bad input. They are only
-  replayed with ``--include-rejected`` (e.g. after raising MaxObjectBytes/MaxImagePixels),
-  as ``{"Records": [record], "reprocessRejected": true}``. Malformed events never are.
+* the failure queue (``FailureQueueUrl``) holds Lambda OnFailure destination records
+  (retries exhausted, event too old); the original S3 event is in ``requestPayload``. These
+  are replayed as they are: the handler's idempotency check lets unfinished work through
+  and skips what was completed meanwhile.
+* the rejection queue (``RejectionQueueUrl``) holds rejections sent by the handler
+  (``"type": "ImageRejected"``): bad input. Only ``--include-rejected`` replays them, as
+  ``{"Records": [record], "reprocessRejected": true}``, and only those a limit change can
+  fix (``too_large``: MaxObjectBytes, ``decompression_bomb``: MaxImagePixels,
+  ``exceeds_memory``: MemorySize). Not an image, corrupt, refused format, empty object or
+  malformed event would be rejected again whatever the limits: they are skipped, saying so.
 
-    python3 reference_stack/replay.py --queue-url URL --function-name NAME --dry-run
-    python3 reference_stack/replay.py --queue-url URL --function-name NAME --delete
+    python3 reference_stack/replay.py --queue-url FAILURES --function-name NAME --dry-run
+    python3 reference_stack/replay.py --queue-url FAILURES --function-name NAME --delete
+    # after raising the limit that the rejection reason names:
+    python3 reference_stack/replay.py --queue-url REJECTIONS --function-name NAME --include-rejected
 
 Functions are invoked asynchronously (InvocationType=Event), so a replay gets the same
 retries and OnFailure handling as the original delivery. A message is deleted only with
@@ -26,6 +32,13 @@ import json
 import sys
 from dataclasses import dataclass
 from typing import Any
+
+#: Rejection reasons a parameter change can fix, and the parameter to raise first.
+LIMIT_REASONS = {
+    "too_large": "MaxObjectBytes",
+    "decompression_bomb": "MaxImagePixels",
+    "exceeds_memory": "MemorySize",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +69,14 @@ def plan(body: str, *, include_rejected: bool = False) -> Plan:
         reason = str(message.get("reason", "unknown"))
         if reason == "malformed_event" or not isinstance(message.get("record"), dict):
             return Plan("skip", "rejected", f"{reason}: cannot be replayed")
+        if reason not in LIMIT_REASONS:
+            return Plan("skip", "rejected", f"{reason}: no limit change can fix this input")
         if not include_rejected:
-            return Plan("skip", "rejected", f"{reason}: use --include-rejected to retry")
+            return Plan(
+                "skip",
+                "rejected",
+                f"{reason}: raise {LIMIT_REASONS[reason]}, then use --include-rejected",
+            )
         event = {"Records": [message["record"]], "reprocessRejected": True}
         return Plan("invoke", "rejected", reason, event)
     return Plan("skip", "unknown", "not a failure-queue message")
@@ -116,7 +135,9 @@ def replay(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--queue-url", required=True, help="FailureQueueUrl stack output")
+    parser.add_argument(
+        "--queue-url", required=True, help="FailureQueueUrl or RejectionQueueUrl stack output"
+    )
     parser.add_argument("--function-name", required=True, help="FunctionName stack output")
     parser.add_argument("--max-messages", type=int, default=100)
     parser.add_argument("--include-rejected", action="store_true")

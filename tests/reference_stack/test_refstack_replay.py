@@ -80,9 +80,15 @@ class FakeLambda:
         return {"StatusCode": self.status}
 
 
-def test_replay_end_to_end_with_a_real_rejection(
-    aws: Env, upload: Any, images: dict[str, bytes], context: LambdaContext
+def test_replay_end_to_end_with_real_rejections(
+    aws: Env,
+    upload: Any,
+    images: dict[str, bytes],
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("MAX_OBJECT_BYTES", "1000")
+    assert handler(upload("uploads/big.jpg", images["jpeg"]), context) == {"rejected": 1}
     handler(upload("uploads/junk.png", images["not_an_image"]), context)
     aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=json.dumps(DESTINATION_RECORD))
     fake = FakeLambda()
@@ -90,9 +96,10 @@ def test_replay_end_to_end_with_a_real_rejection(
     dry = replay.replay(
         aws.sqs, fake, queue_url=aws.queue_url, function_name="fn", dry_run=True, delete=True
     )
-    assert sorted((r["kind"], r["action"]) for r in dry) == [
-        ("destination", "invoke"),
-        ("rejected", "skip"),
+    assert sorted((r["kind"], r["action"], r["reason"]) for r in dry) == [
+        ("destination", "invoke", "RetriesExhausted TransientError"),
+        ("rejected", "skip", "not_an_image: no limit change can fix this input"),
+        ("rejected", "skip", "too_large: raise MaxObjectBytes, then use --include-rejected"),
     ]
     assert fake.calls == []
 
@@ -104,9 +111,32 @@ def test_replay_end_to_end_with_a_real_rejection(
         include_rejected=True,
         delete=True,
     )
-    assert len(reports) == 2 and all(r.get("deleted") for r in reports)
+    assert sorted((r["reason"], bool(r.get("deleted"))) for r in reports) == [
+        ("RetriesExhausted TransientError", True),
+        ("not_an_image: no limit change can fix this input", False),
+        ("too_large", True),
+    ]
     payloads = [call["Payload"] for call in fake.calls]
     assert EVENT in payloads
-    assert any(p.get("reprocessRejected") for p in payloads)
+    (rejected,) = [p for p in payloads if p.get("reprocessRejected")]
+    assert rejected["Records"][0]["s3"]["object"]["key"] == "uploads/big.jpg"
     assert all(call["InvocationType"] == "Event" for call in fake.calls)
-    assert aws.rejection_messages() == []
+    (left,) = aws.rejection_messages()  # the unfixable one stays, visible again
+    assert left["reason"] == "not_an_image"
+
+
+@pytest.mark.parametrize(
+    "reason", ["not_an_image", "corrupt_image", "unsupported_format", "empty_object"]
+)
+def test_include_rejected_never_replays_what_no_limit_can_fix(reason: str) -> None:
+    body = json.dumps({"type": "ImageRejected", "reason": reason, "record": EVENT["Records"][0]})
+    decision = replay.plan(body, include_rejected=True)
+    assert decision.action == "skip"
+    assert "no limit change" in decision.reason
+
+
+@pytest.mark.parametrize("reason", sorted(replay.LIMIT_REASONS))
+def test_limit_rejections_replay_after_opt_in(reason: str) -> None:
+    body = json.dumps({"type": "ImageRejected", "reason": reason, "record": EVENT["Records"][0]})
+    assert replay.plan(body).action == "skip"
+    assert replay.plan(body, include_rejected=True).action == "invoke"
