@@ -35,6 +35,8 @@ SEED_FILES = [
 ]
 BUCKETS = FIXTURES / "security" / "storage-buckets.yaml"
 TOPICS = FIXTURES / "security" / "storage-topics.yaml"
+SAM = FIXTURES / "security" / "storage-sam.yaml"
+FIXTURE_FILES = [*SEED_FILES, BUCKETS, TOPICS, SAM]
 STORAGE_IDS = [f"SE00{n}" for n in range(1, 10)]
 SELECT = ",".join(STORAGE_IDS)  # by id: SE007 and SE008 are opt-in
 
@@ -71,7 +73,7 @@ def fixed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     rule (`--select ALL`: the opt-in ones too)."""
     folder = tmp_path_factory.mktemp("security_storage")
     result = {}
-    for source in [*SEED_FILES, BUCKETS, TOPICS]:
+    for source in FIXTURE_FILES:
         target = folder / source.name
         shutil.copyfile(source, target)
         result[source.name] = target
@@ -93,7 +95,7 @@ def test_default_selection_leaves_the_opt_in_rules_out() -> None:
     assert "SE008" not in rules and "SE001" in rules
 
 
-@pytest.mark.parametrize("source", [*SEED_FILES, BUCKETS, TOPICS], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", FIXTURE_FILES, ids=lambda p: p.name)
 def test_fixed_files_keep_only_unfixable_storage_findings(
     fixed: dict[str, Path], source: Path
 ) -> None:
@@ -105,13 +107,13 @@ def test_fixed_files_keep_only_unfixable_storage_findings(
     assert {f.rule.id for f in left} <= {"SE007", "SE008"}
 
 
-@pytest.mark.parametrize("source", [*SEED_FILES, BUCKETS, TOPICS], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", FIXTURE_FILES, ids=lambda p: p.name)
 def test_fixed_files_pass_cfn_lint(fixed: dict[str, Path], source: Path) -> None:
     matches = lint_file(fixed[source.name])
     assert not matches, [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
 
 
-@pytest.mark.parametrize("source", [*SEED_FILES, BUCKETS, TOPICS], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", FIXTURE_FILES, ids=lambda p: p.name)
 def test_second_fix_changes_nothing(fixed: dict[str, Path], source: Path) -> None:
     before = fixed[source.name].read_text(encoding="utf-8")
     path = str(fixed[source.name])
@@ -161,7 +163,7 @@ def test_created_resources_satisfy_every_rule(fixed: dict[str, Path]) -> None:
 
 
 def _source(name: str) -> str:
-    return next(p for p in [*SEED_FILES, BUCKETS, TOPICS] if p.name == name).read_text("utf-8")
+    return next(p for p in FIXTURE_FILES if p.name == name).read_text("utf-8")
 
 
 def test_buckets_meant_to_be_public_and_log_buckets() -> None:
@@ -188,7 +190,8 @@ def test_buckets_meant_to_be_public_and_log_buckets() -> None:
 def test_alarm_topics_under_the_aws_managed_key_are_errors() -> None:
     found = findings_of(TOPICS)
     errors = {f["resource"]: f for f in found if f["rule"] == "SE009"}
-    assert set(errors) == {"AlarmTopic", "OpsTopic"}
+    assert set(errors) == {"AlarmTopic", "OpsTopic", "LegacyTopic"}
+    assert "policy of key LegacyKey does not let cloudwatch" in errors["LegacyTopic"]["message"]
     assert all(f["severity"] == "error" for f in errors.values())
     assert "ErrorAlarm, StackHealth" in errors["AlarmTopic"]["message"]
     # The template's key already lets CloudWatch in: it is reused, no new key.
@@ -206,9 +209,23 @@ def test_topic_fix_grants_the_publishing_service(fixed: dict[str, Path]) -> None
     key = resources["UploadEventsTopic"]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     principals = [s["Principal"] for s in resources[key]["Properties"]["KeyPolicy"]["Statement"]]
     assert {"Service": "s3.amazonaws.com"} in principals
+    statements = resources["LegacyKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert {"Service": "cloudwatch.amazonaws.com"} in [s["Principal"] for s in statements]
     # Only the !If branch that named alias/aws/sns changed (the condition stays in use).
     key = {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
     assert resources["OpsTopic"]["Properties"]["KmsMasterKeyId"] == {"Fn::If": ["IsProd", key, key]}
+
+
+def test_sam_globals_count_and_keys_are_picked_by_kind(fixed: dict[str, Path]) -> None:
+    found = {(f["rule"], f["resource"]): f["fix"] for f in findings_of(SAM)}
+    # Globals.SimpleTable states the encryption; Globals.Function gives the environment.
+    assert set(found) == {("SE008", "WriterFunction"), ("SE006", "ImageTable")}
+    # The functions' key for a function; no table uses it, so not for the table.
+    assert "EncryptionKey" in found[("SE008", "WriterFunction")]["description"]
+    assert "aws/dynamodb" in found[("SE006", "ImageTable")]["description"]
+    plain = to_plain(parse(fixed[SAM.name].read_text(encoding="utf-8"), SAM.name).root)
+    writer = plain["Resources"]["WriterFunction"]["Properties"]
+    assert writer["KmsKeyArn"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
 
 
 # -- the corpus ------------------------------------------------------------------------------

@@ -109,16 +109,22 @@ def keys_in_use(template: Template) -> dict[str, frozenset[str]]:
     return template.memoize("security.keys-in-use", compute)
 
 
-def pick_key(template: Template, resource: Resource) -> Resource | None:
+def pick_key(
+    template: Template, resource: Resource, fits: Callable[[Resource], bool] | None = None
+) -> Resource | None:
     """The one key of the template a fix may encrypt ``resource`` with, or ``None``.
 
     Sound only when there is no choice to make: the one symmetric key that resources of
     the same kind (buckets for a bucket, tables for a table...) already use, else the
     template's only symmetric key when nothing uses it yet (a key used only for something
     else, an alarm topic say, was chosen for that). A key under another condition than
-    ``resource`` is no candidate.
+    ``resource``, or one that ``fits`` rejects, is no candidate.
     """
-    candidates = [k for k in symmetric_keys(template) if k.condition in (None, resource.condition)]
+    candidates = [
+        k
+        for k in symmetric_keys(template)
+        if k.condition in (None, resource.condition) and (fits is None or fits(k))
+    ]
     if not candidates:
         return None
     uses = keys_in_use(template)
@@ -220,10 +226,12 @@ def key_for_services(
     ``<Resource>Key`` born compliant (rotation on, the required tags, Retain policies, a
     policy for the account and for each service). Returns its id and whether it is new.
     """
-    existing = pick_key(template, resource)
-    if existing is not None and all(
-        key_allows_service(existing, s, PUBLISH_ACTIONS) for s in services
-    ):
+    existing = pick_key(
+        template,
+        resource,
+        lambda key: all(key_allows_service(key, s, PUBLISH_ACTIONS) for s in services),
+    )
+    if existing is not None:
         return existing.logical_id, False
     name = unique_name(template, logical_name(resource.logical_id, "Key"))
     statements: list[dict[str, Any]] = [

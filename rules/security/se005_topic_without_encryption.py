@@ -41,8 +41,8 @@ depends on who publishes:
   accounts) cannot use that key: one publishing from outside the template stops
   delivering.
 - AWS services publish to it: the AWS-managed key would silently drop their messages
-  (see SE009), so the fix uses the template's customer-managed key when it is the sound
-  choice (see SE002) and its key policy already lets those services use it, and otherwise
+  (see SE009), so the fix uses the template's customer-managed key when, among the keys
+  whose policy already lets those services in, it is the sound choice (see SE002), and
   creates a key `<Topic>Key` (rotation on, the required tags, Retain policies; a policy
   for the account and for each publishing service, with `aws:SourceAccount` where the
   service sends it). IAM roles and users that publish then need `kms:GenerateDataKey*`

@@ -41,12 +41,12 @@ and personal data that leaked into a print statement; a customer-managed key add
 second, auditable gate (informational).
 """
     fix_safety = """
-A fix exists only when the template's key is the sound choice (see SE002) and its key
-policy already lets the CloudWatch Logs service (`logs.<region>.amazonaws.com`) encrypt
-and decrypt with it; otherwise CloudWatch Logs would refuse the association and the
-deployment would fail. It sets `KmsKeyId` to that key's ARN and is **unsafe**: new events
-are encrypted with the key, so disabling or deleting it makes them unreadable, and
-readers of the logs depend on the key policy from then on.
+A fix exists only when, among the template's keys whose policy already lets the
+CloudWatch Logs service (`logs.<region>.amazonaws.com`) encrypt and decrypt with them,
+one is the sound choice (see SE002); with any other key CloudWatch Logs would refuse the
+association and the deployment would fail. It sets `KmsKeyId` to that key's ARN and is
+**unsafe**: new events are encrypted with the key, so disabling or deleting it makes them
+unreadable, and readers of the logs depend on the key policy from then on.
 """
     fix_availability = "sometimes"
     examples = (
@@ -80,8 +80,8 @@ Resources:
             )
 
     def _fix(self, template: Template, group: Resource) -> Fix | None:
-        key = pick_key(template, group)
-        if key is None or not key_allows_service(key, LOGS_SERVICE, LOGS_ACTIONS):
+        key = pick_key(template, group, lambda k: key_allows_service(k, LOGS_SERVICE, LOGS_ACTIONS))
+        if key is None:
             return None
         return Fix.unsafe(
             f"encrypt with the template's key {key.logical_id}",

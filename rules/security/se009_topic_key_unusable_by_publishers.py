@@ -78,9 +78,9 @@ topic" failure, which no other tool reports.
 The fixes are **unsafe**.
 
 - `alias/aws/sns`: the fix replaces it with a customer-managed key that the publishing
-  services may use: the template's key when it is the sound choice (see SE002) and its
-  key policy already allows them, else a new key `<Topic>Key` born compliant (rotation
-  on, the required tags, Retain policies; a policy for the account and for each
+  services may use: the template's key when, among the keys whose policy already allows
+  them, it is the sound choice (see SE002), else a new key `<Topic>Key` born compliant
+  (rotation on, the required tags, Retain policies; a policy for the account and for each
   publishing service, with `aws:SourceAccount` where the service sends it). It creates a
   resource (a customer-managed key has a monthly fee), and IAM roles or users that
   publish to the topic then need `kms:GenerateDataKey*` and `kms:Decrypt` on the key.
