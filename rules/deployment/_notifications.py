@@ -10,7 +10,8 @@ from cfnfix.template import Resource, Template
 
 from ..dead_letter._invocation import principal_service
 from ..dead_letter._refs import function_ids
-from ..security._loops import S3Trigger, bucket_arn_matches
+from ..security._iam import render
+from ..security._loops import BUCKET_TYPE, S3Trigger, bucket_arn_matches
 
 PERMISSION_TYPE = "AWS::Lambda::Permission"
 
@@ -27,10 +28,25 @@ def s3_permissions(template: Template, trigger: S3Trigger) -> list[Resource]:
         if trigger.function not in function_ids(template, props.get("FunctionName")):
             continue
         source = props.get("SourceArn")
-        if source is not None and bucket_arn_matches(template, bucket, source) is False:
+        if source is not None and not _may_name(template, bucket, source):
             continue
         found.append(permission)
     return found
+
+
+def _may_name(template: Template, bucket: Resource, source: Any) -> bool:
+    """Whether a SourceArn may name the bucket: it does, or it cannot be read, or it
+    uses values the template cannot resolve and names no other bucket of the template."""
+    if bucket_arn_matches(template, bucket, source) is not False:
+        return True
+    text = render(template, source)
+    if text is None or "${" not in text:
+        return False
+    return not any(
+        bucket_arn_matches(template, other, source)
+        for other in template.resources_of(BUCKET_TYPE)
+        if other.logical_id != bucket.logical_id
+    )
 
 
 def add_depends_on(resource: Resource, names: list[str]) -> list[Change]:

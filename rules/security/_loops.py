@@ -15,6 +15,7 @@ A trigger is one of:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -190,12 +191,25 @@ def _eventbridge(template: Template, pattern: Any) -> Iterator[tuple[str, str, s
 
 
 def bucket_names(template: Template, bucket: Resource) -> tuple[str, ...]:
-    """The symbolic names a bucket goes by: `${Bucket}`, and its rendered BucketName."""
+    """The symbolic names a bucket goes by: `${Bucket}`, its rendered BucketName, and
+    that name with the parameters' literal defaults in place (`${Name}` ->
+    `example-uploads`: a policy may spell the deployed name out)."""
     names = ["${" + bucket.logical_id + "}"]
     rendered = render(template, bucket.properties.get("BucketName"))
     if rendered:
         names.append(rendered)
+        with_defaults = _PARAMETER.sub(lambda m: _default(template, m), rendered)
+        if with_defaults != rendered:
+            names.append(with_defaults)
     return tuple(names)
+
+
+_PARAMETER = re.compile(r"\$\{([^}.]+)\}")
+
+
+def _default(template: Template, match: re.Match[str]) -> str:
+    default = get(template.parameters.get(match.group(1)), "Default")
+    return str(default) if isinstance(default, str | int) else match.group(0)
 
 
 def bucket_named(template: Template, bucket: Resource, name: str | None) -> bool:
