@@ -502,8 +502,12 @@ def test_unsafe_fixes_adapt_to_the_deploying_region(unsafe_fixed: dict[str, Any]
     assert elsewhere != deployed(original, region="eu-west-3", account="999999999999")
     env = elsewhere["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"]
     assert env["JOBS_QUEUE_URL"] == "https://sqs.eu-west-3.amazonaws.com/999999999999/image-jobs"
+    # A zone is no region's equivalent zone (names are shuffled per account): it became
+    # a parameter with the old default, which a deployment elsewhere overrides.
     subnet = elsewhere["Resources"]["WorkerSubnet"]["Properties"]
-    assert subnet["AvailabilityZone"] == "eu-west-3b"
+    assert subnet["AvailabilityZone"] == "us-east-1b"
+    zone = fixed["Resources"]["WorkerSubnet"]["Properties"]["AvailabilityZone"]
+    assert fixed["Parameters"][zone["Ref"]]["Default"] == "us-east-1b"
 
 
 def test_parameters_are_reused_and_described(safe_fixed: dict[str, Any]) -> None:

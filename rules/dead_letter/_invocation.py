@@ -22,6 +22,7 @@ from ._refs import (
     get,
     has_value,
     referenced_ids,
+    resources_referenced,
     sam_events,
     sub_text,
 )
@@ -66,6 +67,7 @@ SYNC_REFERRERS = (
     "AWS::S3ObjectLambda::AccessPoint",
     "AWS::KinesisFirehose::DeliveryStream",
     "AWS::CloudFormation::CustomResource",
+    "AWS::IoT::Authorizer",  # a custom authorizer: IoT waits for the allow/deny answer
 )
 
 
@@ -96,6 +98,26 @@ def principal_service(value: Any) -> str | None:
         return None
     service: str = text.split(".", 1)[0]
     return service
+
+
+def _iot_authorizer_call(template: Template, permission: Resource) -> bool:
+    """An `iot.amazonaws.com` permission that lets IoT call a custom authorizer (a
+    synchronous call), not a topic rule action."""
+    source = permission.properties.get("SourceArn")
+    if resources_referenced(template, source, "AWS::IoT::Authorizer"):
+        return True
+    text = sub_text(source)
+    if isinstance(text, str) and ":authorizer/" in text:
+        return True
+    if source is not None:
+        return False  # a topic rule's ARN, or one the rule cannot read
+    authorizers = set()
+    for authorizer in template.resources_of("AWS::IoT::Authorizer"):
+        authorizers.update(
+            function_ids(template, authorizer.properties.get("AuthorizerFunctionArn"))
+        )
+    functions = function_ids(template, permission.properties.get("FunctionName"))
+    return bool(functions) and set(functions) <= authorizers
 
 
 def invokers(template: Template) -> dict[str, list[Invoker]]:
@@ -154,7 +176,9 @@ def invokers(template: Template) -> dict[str, list[Invoker]]:
             add(props.get("Enrichment"), "sync", f"EventBridge pipe {rid}")
         elif kind == "AWS::Lambda::Permission":
             service = principal_service(props.get("Principal"))
-            if service in ASYNC_PRINCIPALS:
+            if service == "iot" and _iot_authorizer_call(template, resource):
+                add(props.get("FunctionName"), "sync", f"permission {rid} (iot authorizer)")
+            elif service in ASYNC_PRINCIPALS:
                 add(props.get("FunctionName"), "async", f"permission {rid} ({service})")
             elif service in SYNC_PRINCIPALS:
                 add(props.get("FunctionName"), "sync", f"permission {rid} ({service})")

@@ -38,9 +38,12 @@ CloudWatch Logs subscription filter, an SES receipt rule `LambdaAction` of invoc
 `s3`, `sns`, `events`, `iot` or `logs.amazonaws.com`, and the SAM events `S3`, `SNS`
 (without `SqsSubscription`), `EventBridgeRule`, `Schedule`, `ScheduleV2`,
 `CloudWatchEvent`, `CloudWatchLogs` and `IoTRule`. Aliases and versions count as their
-function.
+function. An `iot.amazonaws.com` permission for an IoT custom authorizer (its
+`SourceArn` is an `AWS::IoT::Authorizer`, or it has none and the function is only an
+authorizer's) is a synchronous call: IoT waits for the allow/deny answer.
 
-Functions invoked only synchronously (API Gateway, ALB, function URLs, Cognito) or only
+Functions invoked only synchronously (API Gateway, ALB, function URLs, Cognito, IoT
+custom authorizers) or only
 through event source mappings (SQS, Kinesis, DynamoDB, Kafka...) are **not** reported:
 their caller sees the error, or the mapping's own failure handling applies (DL002, DL003).
 """

@@ -1,8 +1,10 @@
 """New parameters and conditions for the `hardcoded` fixes, reused when they exist.
 
-A parameter a fix creates is recognised later by its `Description` and `Default`
-together: fixing the same value twice (two functions loading code from one bucket)
-references one parameter instead of creating a second.
+A String parameter whose `Default` is the value is reused: one a fix created earlier
+(recognised by its `Description`), or one the author already has (`SecretName` holding
+the name a resource also writes literally), so fixing the same value twice (two
+functions loading code from one bucket) references one parameter instead of creating a
+second.
 """
 
 from __future__ import annotations
@@ -65,14 +67,17 @@ class Plan:
         return name
 
     def _parameter(self, base: str, default: Any, description: str) -> str:
-        for name, body in self.template.parameters.items():
-            if (
-                isinstance(body, dict)
-                and body.get("Type") == "String"
-                and body.get("Description") == description
-                and body.get("Default") == default
-            ):
-                return name
+        # A String parameter that already holds the value is reused: one a fix created
+        # (same description), else the one named like the new one, else any.
+        same = [
+            (body.get("Description") != description, name != base, index, name)
+            for index, (name, body) in enumerate(self.template.parameters.items())
+            if isinstance(body, dict)
+            and body.get("Type") == "String"
+            and body.get("Default") == default
+        ]
+        if same:
+            return min(same)[3]
         for change in self.changes:  # the same fix asks twice
             value = getattr(change, "value", None)
             if (

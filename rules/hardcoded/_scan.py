@@ -52,6 +52,9 @@ _NAME_FUNCTIONS = frozenset(
     {"Ref", "Fn::GetAtt", "Condition", "Fn::Transform", "Fn::FindInMap", "Fn::GetStackOutput"}
 )
 
+# Types CloudFormation itself deploys; under a macro other types are the macro's input.
+DEPLOYED_PREFIXES = ("AWS::", "Custom::", "Alexa::")
+
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 # SAM properties that the SAM transform reads itself, before CloudFormation resolves
@@ -113,6 +116,8 @@ class Occurrence:
 def _roots(template: Template) -> Iterator[tuple[Path, Any, Resource | None, str]]:
     """(path, value, resource, owner) of every tree the rules judge."""
     for resource in template.resources.values():
+        if template.has_foreign_macros and not resource.type.startswith(DEPLOYED_PREFIXES):
+            continue  # a type only a macro knows: its properties are the macro's input
         if resource.properties:
             yield resource.prop_path(), resource.properties, resource, resource.type
     if template.is_sam:

@@ -9,7 +9,7 @@ from cfnfix.intrinsics import Ref
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._aws import ACCOUNT_RE, AWS_OWNED_ACCOUNTS, find_arns, is_whole_arn
+from ._aws import ACCOUNT_RE, AWS_OWNED_ACCOUNTS, Arn, find_arns, is_whole_arn
 from ._params import Plan, param_name
 from ._scan import (
     ANY,
@@ -83,6 +83,38 @@ def own_accounts(template: Template, found: list[Occurrence]) -> set[str]:
     return own
 
 
+def _published(arn: Arn) -> bool:
+    """A Lambda layer version or a Serverless Application Repository application: what an
+    account publishes for others to use."""
+    return (arn.service == "lambda" and arn.resource.startswith("layer:")) or (
+        arn.service == "serverlessrepo" and arn.resource.startswith("applications/")
+    )
+
+
+def publisher_accounts(template: Template, found: list[Occurrence]) -> set[str]:
+    """Accounts named only as the publisher of layers or applications.
+
+    A layer or application ARN works from any account it is shared with (a public layer
+    from every account): an account the template names nowhere else (parameter defaults
+    included) is someone else's publisher, not the author's account.
+    """
+    publishers: set[str] = set()
+    elsewhere: set[str] = set()
+    defaults = [
+        body["Default"]
+        for body in template.parameters.values()
+        if isinstance(body, dict) and isinstance(body.get("Default"), str)
+    ]
+    for text in [o.text for o in found] + defaults:
+        arns = find_arns(text)
+        covered = [(a.start, a.end) for a in arns if _published(a)]
+        publishers.update(a.account for a in arns if _published(a))
+        for match in ACCOUNT_RE.finditer(text):
+            if not any(start <= match.start() < end for start, end in covered):
+                elsewhere.add(match.group(0))
+    return publishers - elsewhere
+
+
 def _context(occurrence: Occurrence) -> str:
     for key in reversed(occurrence.keys):
         if key not in _GENERIC_KEYS and not key.startswith("Fn::"):
@@ -116,7 +148,10 @@ their source text, so `012345678901` counts even where a loader reads an integer
 
 Accounts that AWS owns and documents for customers to name literally are not reported:
 the per-region Elastic Load Balancing log-delivery accounts and the accounts that
-publish AWS Lambda layers such as Lambda Insights and Powertools. `aws` and
+publish AWS Lambda layers such as Lambda Insights and Powertools. Nor is an account that
+the template names only as the publisher of Lambda layers or Serverless Application
+Repository applications (a public layer such as Klayers works from any account): an
+account that also appears in a role, policy or other ARN is reported everywhere. `aws` and
 `cloudfront` in managed-policy and origin-access-identity ARNs are not account ids.
 Parameters, mappings and conditions are where such values belong and are not checked.
 """
@@ -158,31 +193,29 @@ parameter; an id inside a longer string there has no fix. SAM artifact URIs
     examples = (
         Example(
             bad="""
-Transform: AWS::Serverless-2016-10-31
 Resources:
   Fn:
-    Type: AWS::Serverless::Function
+    Type: AWS::Lambda::Function
     Properties:
       Runtime: python3.12
-      Handler: app.handler
-      CodeUri: src/
-      Layers:
-        - arn:aws:lambda:us-east-1:770693421928:layer:Klayers-p312-Pillow:5
+      Handler: index.handler
+      Role: arn:aws:iam::111122223333:role/image-processor
+      Code:
+        ZipFile: "def handler(event, context): pass"
 """,
             good="""
-Transform: AWS::Serverless-2016-10-31
 Parameters:
-  PillowLayerArn:
+  ImageProcessorRoleArn:
     Type: String
 Resources:
   Fn:
-    Type: AWS::Serverless::Function
+    Type: AWS::Lambda::Function
     Properties:
       Runtime: python3.12
-      Handler: app.handler
-      CodeUri: src/
-      Layers:
-        - !Ref PillowLayerArn
+      Handler: index.handler
+      Role: !Ref ImageProcessorRoleArn
+      Code:
+        ZipFile: "def handler(event, context): pass"
 """,
         ),
         Example(
@@ -224,6 +257,7 @@ Resources:
     def check(self, template: Template) -> Iterator[Finding]:
         found = list(occurrences(template))
         own = own_accounts(template, found)
+        publishers = publisher_accounts(template, found)
         names: dict[tuple[str, str], str] = {}  # parameter names shared by this run's fixes
         for occurrence in found:
             if occurrence.number and not _ACCOUNT_KEY.search(occurrence.key):
@@ -233,7 +267,9 @@ Resources:
             ids: list[str] = []
             for match in find_literal(ACCOUNT_RE, occurrence.text, occurrence.in_sub):
                 account = match.group(0)
-                if account not in AWS_OWNED_ACCOUNTS and account not in ids:
+                if account in AWS_OWNED_ACCOUNTS or account in publishers:
+                    continue
+                if account not in ids:
                     ids.append(account)
             for account in ids:
                 is_own = account in own and self.options["own-account-fix"] == "pseudo-parameter"

@@ -12,6 +12,7 @@ from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
 from ._aws import AWS_OWNED_ACCOUNTS, AZ_RE, REGION_RE, find_arns
+from ._params import Plan, param_name
 from ._scan import (
     ANY,
     LITERAL_ONLY,
@@ -21,7 +22,10 @@ from ._scan import (
     has_placeholders,
     new_value,
     occurrences,
+    replace_at,
 )
+
+ZONE_DESCRIPTION = "Availability zone to deploy into (zone names differ per account)"
 
 # Keys whose regions are deliberately other regions (replicas, peers, routing).
 CROSS_REGION_KEYS = frozenset(
@@ -98,11 +102,16 @@ subnet, instance or volume (`Value (us-east-1a) for parameter availabilityZone i
 invalid`). Availability-zone names are also mapped differently in each account.
 """
     fix_safety = """
-**Unsafe.** A region becomes `${AWS::Region}` (`!Ref AWS::Region` for a bare value;
-a plain string turns into a `!Sub`, its literal `${` escaped). An availability zone
-becomes `!Select [N, !GetAZs '']`, N being its letter (`a` = 0, `b` = 1, ...). Both
-give the same value only in the original region and account: elsewhere they pick that
-region's equivalent, which is the point but changes what a deploy does.
+A region becomes `${AWS::Region}` (`!Ref AWS::Region` for a bare value; a plain
+string turns into a `!Sub`, its literal `${` escaped): **unsafe**, since it gives the same
+value only in the original region and elsewhere picks that region's equivalent, which is
+the point but changes what a deploy does.
+
+An availability zone moves into a parameter whose `Default` is the zone (one parameter
+per zone, reused by every resource naming it): **safe**, a deploy with default
+parameters is unchanged, and another account or region passes its own zone. No expression
+is written for the zone itself: `!Select [N, !GetAZs '']` depends on how each account's
+zones are ordered and on how many a region has, so it can name a different zone or none.
 
 A region inside the ARN of a layer that AWS publishes from a different account in each
 region (AWS AppConfig, Parameters and Secrets extensions) has no fix: the account has to
@@ -151,13 +160,18 @@ Resources:
       AvailabilityZone: us-east-1b
 """,
             good="""
+Parameters:
+  SubnetAvailabilityZone:
+    Type: String
+    Default: us-east-1b
+    Description: Availability zone to deploy into (zone names differ per account)
 Resources:
   Subnet:
     Type: AWS::EC2::Subnet
     Properties:
       VpcId: !Ref Vpc
       CidrBlock: 10.0.0.0/24
-      AvailabilityZone: !Select [1, !GetAZs '']
+      AvailabilityZone: !Ref SubnetAvailabilityZone
 """,
         ),
     )
@@ -167,6 +181,8 @@ Resources:
         multi_region = _multi_region_services(found)
         # (occurrence, message, fix description, path to change, new value at that path)
         pending: list[tuple[Occurrence, str, str | None, Path, Any]] = []
+        zone_fixes: list[Finding] = []
+        names: dict[tuple[str, str], str] = {}  # parameter names shared by this run's fixes
         for occurrence in found:
             if occurrence.rewrite == LITERAL_ONLY:
                 continue  # a SAM artifact URI: HC001 moves it into parameters
@@ -177,18 +193,13 @@ Resources:
                 and occurrence.rewrite == ANY
                 and not (occurrence.in_sub and has_placeholders(text))
             ):
-                index = ord(zone.group("letter")) - ord("a")
-                pending.append(
-                    (
-                        occurrence,
-                        f"literal availability zone {text}: it exists only in "
-                        f"{zone.group('region')}, and zone names map to different zones in "
-                        f"each account",
-                        f"replace {text} with !Select [{index}, !GetAZs '']",
-                        _value_path(occurrence),
-                        {"Fn::Select": [index, {"Fn::GetAZs": ""}]},
-                    )
+                zone_fix = self._zone_fix(template, occurrence, text, names)
+                message = (
+                    f"literal availability zone {text}: it exists only in "
+                    f"{zone.group('region')}, and zone names map to different zones in "
+                    f"each account"
                 )
+                zone_fixes.append(self.finding(occurrence.path, message, fix=zone_fix))
                 continue
             matches = [
                 m
@@ -221,6 +232,31 @@ Resources:
         for occurrence, message, fix_description, path, _ in pending:
             fix = None if fix_description is None else Fix.unsafe(fix_description, changes[path])
             yield self.finding(occurrence.path, message, fix=fix)
+        yield from zone_fixes
+
+    def _zone_fix(
+        self,
+        template: Template,
+        occurrence: Occurrence,
+        zone: str,
+        names: dict[tuple[str, str], str],
+    ) -> Fix | None:
+        """Move a zone into a parameter whose default is the zone: the same deploy here.
+
+        No expression maps a zone to its equivalent elsewhere: `!Select [N, !GetAZs '']`
+        picks whatever zone has index N in the deploying account (zone names are shuffled
+        per account, and a region may have fewer zones), so the fix does not guess.
+        """
+        if occurrence.resource is None:
+            return None
+        plan = Plan(template, names)
+        parameter = plan.parameter(
+            param_name(occurrence.resource.logical_id, "AvailabilityZone"),
+            zone,
+            ZONE_DESCRIPTION,
+        )
+        plan.add(replace_at(template, _value_path(occurrence), Ref(parameter)))
+        return Fix.safe(f"move {zone} into parameter {parameter}", *plan.changes)
 
     def _deliberate(
         self, occurrence: Occurrence, match: re.Match[str], multi_region: set[str]
