@@ -165,6 +165,7 @@ class Statement:
 # -- actions -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(
         "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
