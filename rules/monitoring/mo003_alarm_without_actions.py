@@ -108,7 +108,6 @@ Resources:
     )
 
     def check(self, template: Template) -> Iterator[Finding]:
-        used = consumers(template)
         for alarm in template.resources_of(*ALARM_TYPES):
             kind = "composite alarm" if alarm.type.endswith("CompositeAlarm") else "alarm"
             if has_actions(alarm):
@@ -119,7 +118,7 @@ Resources:
                         f"{kind} has ActionsEnabled: false: its AlarmActions never run",
                     )
                 continue
-            if alarm.logical_id in used:
+            if alarm.logical_id in consumers(template):
                 continue
             message = f"{kind} has no AlarmActions: when it fires, nobody is told"
             fix = None
