@@ -27,6 +27,11 @@ SEED_CLASSES = {
     "no dead-letter handling (issue 4)": {"DL001"},
     "no log retention (issue 6)": {"RT001", "RT002"},
     "no deletion policies on stateful resources (rollback)": {"RT003"},
+    "no backup strategies (rollback)": {"RT005", "RT008"},
+    "security: public access, encryption, TLS (issue 5)": {"SE001", "SE002", "SE003"},
+    "security: encryption key management (issue 5)": {"SE005", "SE006"},
+    "no CloudWatch dashboard (issue 6)": {"MO005"},
+    "cost: no lifecycle policies, unbounded concurrency (issue 7)": {"CO003", "CO006"},
 }
 
 
