@@ -110,3 +110,43 @@ def test_ci_doc_examples_are_valid_yaml_using_real_hooks_and_flags(tmp_path: Pat
     for name, arguments in commands:
         for flag in re.findall(r"--[a-z-]+", arguments):
             assert flag in help_text[name], f"docs/ci.md: cfnfix {name} has no {flag}"
+
+
+README = ROOT / "README.md"
+
+
+def _setup_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text.partition("## Set-up")[2].partition("\n## ")[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)]
+
+
+def test_readme_setup_is_two_commands_and_ci_runs_the_test_one() -> None:
+    install, tests = _setup_commands()
+    # the quick start needs no test extra, and checks a template the repository ships
+    assert install.startswith("python3 -m pip install -e . && cfnfix check ")
+    assert "[test]" not in install and "\n" not in install
+    assert (ROOT / install.split()[-1]).is_file()
+    assert tests == "python3 -m pip install -e '.[test]' && python3 -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    commands = [line for line in ci if line and not line.startswith(("#", "set ", "cd "))]
+    assert commands == [tests]
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_documented_pre_commit_revisions_exist_and_have_the_hooks() -> None:
+    if (
+        not (ROOT / ".git").exists()
+        or _git("rev-parse", "--is-shallow-repository").stdout.strip() != "false"
+    ):
+        pytest.skip("needs a full git checkout of the repository")
+    for doc in (README, CI_DOC):
+        revs = re.findall(r"^\s+rev: (\S+)", doc.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        assert revs, doc
+        for rev in revs:
+            assert _git("cat-file", "-e", f"{rev}^{{commit}}").returncode == 0, (doc.name, rev)
+            hooks = yaml.safe_load(_git("show", f"{rev}:.pre-commit-hooks.yaml").stdout)
+            assert {"cfnfix", "cfnfix-fix"} <= {hook["id"] for hook in hooks}, (doc.name, rev)
