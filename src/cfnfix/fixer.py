@@ -12,7 +12,7 @@ from cfnfix.errors import FixError, LoadError
 from cfnfix.nodes import to_plain
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
-from cfnfix.writer import RenderedFix, Writer, apply_edits
+from cfnfix.writer import RenderedFix, TextEdit, Writer, apply_edits
 from cfnfix.writer.batch import Batch
 
 MAX_ITERATIONS = 16
@@ -36,6 +36,8 @@ class FixOutcome:
     result: CheckResult  # findings that remain
     applied: list[AppliedFix] = field(default_factory=list)
     refused: list[RefusedFix] = field(default_factory=list)
+    # Each step's text and the edits that made the next one (the last gives ``template``).
+    steps: list[tuple[str, list[TextEdit]]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -139,6 +141,7 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
             outcome.applied.append(AppliedFix(finding, line))
             done.add(_fix_key(finding))
             refused.pop(_fix_key(finding), None)
+        outcome.steps.append((current.text, [e for _, rendered in batch for e in rendered.edits]))
         outcome.template = new
         outcome.result = run_rules(new, rules)
     remaining = {_fix_key(f) for f in outcome.result.findings if f.fix is not None}
