@@ -182,44 +182,54 @@ def test_diff_that_would_change_never_says_passed(tmp_path: Path) -> None:
 # -- 4: fix --diff reports on the original lines ----------------------------------------
 
 
+UNFIXABLE_RULE = """
+from cfnfix.rule import Rule
+
+
+class EveryTopic(Rule):
+    id = "ZZ903"
+    name = "every-topic"
+    family = "test"
+    summary = what = why = "Reports every topic, with no fix."
+
+    def check(self, template):
+        for resource in template.resources_of("AWS::SNS::Topic"):
+            yield self.finding(resource.prop_path("DisplayName"), "topic")
+"""
+
+
 def test_diff_reports_remaining_findings_on_the_original_lines(tmp_path: Path) -> None:
-    # The tag fix inserts lines above the second log group; its RT001 finding (not fixed
-    # here) must point at line 7 of the file on disk, not at its line after the fix.
+    # RT001's fix inserts a line into the log group above the topic: what remains (the
+    # topic's finding) must point at the topic's line in the file on disk (line 7), not
+    # at its line in the fixed text, which exists nowhere.
+    write(tmp_path / "rules" / "every_topic.py", UNFIXABLE_RULE)
     text = (
         "Resources:\n"
-        "  Topic:\n"
-        "    Type: AWS::SNS::Topic\n"
-        "  Other:\n"
-        "    Type: AWS::SNS::Topic\n"
         "  Logs:\n"
         "    Type: AWS::Logs::LogGroup\n"
+        "    Properties:\n"
+        "      LogGroupName: app\n"
+        "  Topic:\n"
+        "    Type: AWS::SNS::Topic\n"
+        "    Properties:\n"
+        "      DisplayName: t\n"
     )
     path = write(tmp_path / "t.yaml", text)
-    result = cli("fix", "--diff", "--select", "TG001,RT001", "--ignore", "RT001", str(path))
-    assert "would fix TG001" in result.stdout
-    remaining = cli("fix", "--diff", "--select", "TG001,RT001", "--format", "json", str(path))
-    data = json.loads(remaining.stdout)
-    fixed_rules = {f["rule"] for f in data["fixed"]}
-    assert "TG001" in fixed_rules
-    for finding in data["findings"]:
-        key = finding["path"][1] if len(finding["path"]) > 1 else None
-        line = text.splitlines()[finding["line"] - 1]
-        assert key is None or line.strip().startswith(f"{key}:"), (finding, line)
-    after = cli("check", "--select", "RT001", str(path)).stdout
-    assert f"{path}:6:3: RT001" in after  # the original line, the same as `check` says
-
-
-def test_diff_keeps_the_original_positions_of_unfixable_findings(tmp_path: Path) -> None:
-    text = TOPIC + "  Logs:\n    Type: AWS::Logs::LogGroup\n"
-    path = write(tmp_path / "t.yaml", text)
-    check = json.loads(cli("check", "--format", "json", str(path)).stdout)["findings"]
-    diff = json.loads(cli("fix", "--diff", "--format", "json", str(path)).stdout)
-    assert diff["fixed"]  # something would change
-    before = {(f["rule"], tuple(f["path"])): (f["line"], f["column"]) for f in check}
-    for finding in diff["findings"]:
-        key = (finding["rule"], tuple(finding["path"]))
-        if key in before:
-            assert (finding["line"], finding["column"]) == before[key], finding
+    args = ["--rules-dir", str(tmp_path / "rules"), "--select", "RT001,ZZ903", str(path)]
+    check = cli("check", "--format", "json", *args)
+    [before] = [f for f in json.loads(check.stdout)["findings"] if f["rule"] == "ZZ903"]
+    assert before["line"] == 9
+    diff = cli("fix", "--diff", "--format", "json", *args)
+    data = json.loads(diff.stdout)
+    assert [f["rule"] for f in data["fixed"]] == ["RT001"] and path.read_text() == text
+    [after] = data["findings"]
+    assert (after["line"], after["column"]) == (before["line"], before["column"])
+    assert (after["end_line"], after["end_column"]) == (before["end_line"], before["end_column"])
+    shown = cli("fix", "--diff", "--show-source", *args).stdout
+    assert f"{path}:9:7: ZZ903" in shown and "9 |       DisplayName: t" in shown
+    # `fix` itself reports on the file it wrote
+    written = json.loads(cli("fix", "--format", "json", *args).stdout)["findings"]
+    assert [f["line"] for f in written] == [10]
 
 
 # -- 6: file selection -----------------------------------------------------------------
