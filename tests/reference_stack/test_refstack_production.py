@@ -65,8 +65,17 @@ def exif_type_error_jpeg() -> bytes:
 
 
 def test_the_crafted_exif_really_breaks_exif_transpose() -> None:
-    """The fixture is what the issue describes (else the regression test below proves nothing)."""
+    """The fixture is what the issue describes (else the regression test below proves nothing).
+
+    Checked with the Pillow the deployment package pins; a later Pillow may fix the bug.
+    """
+    import PIL
     from PIL import ImageOps
+
+    pinned = re.search(r"^Pillow==([^\s\\]+)", (HANDLER_DIR / "requirements.txt").read_text(), re.M)
+    assert pinned
+    if PIL.__version__ != pinned.group(1):
+        pytest.skip(f"the fixture was crafted for Pillow {pinned.group(1)}, not {PIL.__version__}")
 
     image = Image.open(io.BytesIO(exif_type_error_jpeg()))
     with pytest.raises(TypeError):
@@ -125,7 +134,7 @@ def test_decoder_never_raises_anything_but_a_rejection(data: bytes) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     database=None,
     derandomize=True,

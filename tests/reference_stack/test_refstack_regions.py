@@ -112,7 +112,6 @@ VARIANTS = [
     ({"CreateBudget": "true"}, "ap-southeast-5", False),  # no AWS::Budgets::Budget there
     ({"CreateBudget": "true"}, "us-gov-west-1", False),
     ({"CreateBudget": "true", "Architecture": "x86_64"}, "eu-central-2", False),
-    ({"ReservedConcurrency": "25", "MemorySize": "512"}, "eu-west-1", True),
 ]
 REQUIRED = {"ArtifactBucket": "my-artifacts", "AlarmEmail": "ops@example.com"}
 
