@@ -533,3 +533,18 @@ def test_build_refuses_requirements_without_hashes(tmp_path: Any) -> None:
     assert result.returncode == 1
     assert "hash" in result.stderr.lower()
     assert not (tmp_path / "f.zip").exists()
+
+
+def test_memory_error_while_rendering_is_an_exceeds_memory_rejection(
+    monkeypatch: pytest.MonkeyPatch, images: dict[str, bytes]
+) -> None:
+    """Not "corrupt": replay.py may retry it after MemorySize is raised."""
+    from thumbnailer import imaging
+
+    def out_of_memory(*_: Any, **__: Any) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(imaging, "_normalise_mode", out_of_memory)
+    with pytest.raises(ImageRejected) as rejected:
+        make_thumbnail(images["jpeg"], size=64, max_pixels=1_000_000)
+    assert rejected.value.reason == "exceeds_memory"

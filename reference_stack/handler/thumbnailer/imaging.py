@@ -124,6 +124,8 @@ def make_thumbnail(
                 raise
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                 raise ImageRejected("decompression_bomb", str(exc)) from exc
+            except MemoryError as exc:  # the model underestimated this image: not corrupt
+                raise ImageRejected("exceeds_memory", "MemoryError while rendering") from exc
             except Exception as exc:  # any decoder failure on untrusted bytes
                 raise ImageRejected("corrupt_image", f"{type(exc).__name__}: {exc}") from exc
 
