@@ -50,7 +50,14 @@ ASYNC_FUNCTIONS = {
 
 
 def dl_rules() -> list[Rule]:
-    return make_rules([cls for rid, cls in builtin_rules().items() if rid.startswith("DL")])
+    """The family's rules that `--select DL` runs (DL007 is opt-in)."""
+    return make_rules(
+        [
+            cls
+            for rid, cls in builtin_rules().items()
+            if rid.startswith("DL") and cls.default_enabled
+        ]
+    )
 
 
 def load(path: Path) -> Template:

@@ -259,3 +259,118 @@ def test_remove_item_whose_dash_is_alone_on_its_line() -> None:
         out
         == "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      L:\n       -\n        A: 2\n"
     )
+
+
+# -- issue 16: diffs a reviewer accepts -------------------------------------------------
+
+MACHINE = ("Resources", "M", "Properties", "DefinitionString")
+DEFINITION = """\
+Resources:
+  M:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      DefinitionString: |
+        {
+          "StartAt": "A",
+          "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}
+        }
+      RoleArn: !GetAtt Role.Arn
+"""
+
+
+def test_block_scalar_is_edited_inside_the_block() -> None:
+    old = '"arn:aws:states:::sqs:sendMessage"'
+    new = '"arn:${AWS::Partition}:states:::sqs:sendMessage"'
+    value = DEFINITION.split("|\n", 1)[1].split("      RoleArn")[0]
+    text_value = "\n".join(line[8:] for line in value.splitlines()) + "\n"
+    out = apply_changes(DEFINITION, [ReplaceValue(MACHINE, Sub(text_value.replace(old, new)))])
+    assert out == DEFINITION.replace("DefinitionString: |", "DefinitionString: !Sub |").replace(
+        old, new
+    )
+
+
+def test_block_scalar_text_change_keeps_block_and_chomping() -> None:
+    text = "Resources:\n  Q:\n    Type: X\n    Properties:\n      S: |-\n        one\n        two\n      T: 1\n"
+    out = apply_changes(text, [ReplaceValue((*PROPS, "S"), "one\nTWO")])
+    assert out == text.replace("        two", "        TWO")
+
+
+def test_folded_block_scalar_is_refused_not_flattened() -> None:
+    text = "Resources:\n  Q:\n    Type: X\n    Properties:\n      S: >\n        one\n        two\n"
+    with pytest.raises(FixError, match="block scalar"):
+        apply_changes(text, [ReplaceValue((*PROPS, "S"), "one three\n")])
+
+
+def test_one_join_element_is_edited_alone_in_a_block_list() -> None:
+    text = """\
+Resources:
+  Q:
+    Type: X
+    Properties:
+      Resource:
+        Fn::Join:
+          - ''
+          - - 'arn:aws:s3:::'
+            - !Ref Bucket
+            - "/*"
+"""
+    new = {"Fn::Join": ["", [Sub("arn:${AWS::Partition}:s3:::"), Ref("Bucket"), "/*"]]}
+    out = apply_changes(text, [ReplaceValue((*PROPS, "Resource"), new)])
+    assert out == text.replace("- 'arn:aws:s3:::'", "- !Sub 'arn:${AWS::Partition}:s3:::'")
+
+
+def test_short_sub_tag_and_quotes_are_kept_in_a_long_form_file() -> None:
+    text = """\
+Resources:
+  Q:
+    Type: X
+    Properties:
+      A: {"Fn::GetAtt": [R, Arn]}
+      B: {"Ref": "P"}
+      C: !Sub "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q"
+      D: 'arn:aws:sns:us-east-1:111122223333:t'
+"""
+    out = apply_changes(
+        text,
+        [
+            ReplaceValue(
+                (*PROPS, "C"), Sub("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q")
+            ),
+            ReplaceValue((*PROPS, "D"), "arn:aws:sns:us-east-1:111122223333:topic"),
+        ],
+    )
+    assert '      C: !Sub "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q"\n' in out
+    assert "      D: 'arn:aws:sns:us-east-1:111122223333:topic'\n" in out
+
+
+def test_quoted_key_files_get_quoted_keys_and_values() -> None:
+    text = """\
+"Resources":
+  "Q":
+    "Type": "AWS::SQS::Queue"
+    "Properties":
+      "QueueName": "jobs"
+      "KmsMasterKeyId": "alias/aws/sqs"
+      "DelaySeconds": "5"
+      "VisibilityTimeout": "30"
+"""
+    out = apply_changes(text, [SetKey(PROPS, "Tags", [{"Key": "team", "Value": "images"}])])
+    assert out == text + '      "Tags":\n        - "Key": "team"\n          "Value": "images"\n'
+
+
+def test_new_resource_goes_above_a_column_zero_banner_of_the_next_one() -> None:
+    text = """\
+Resources:
+  A:
+    Type: AWS::SQS::Queue
+
+##############################
+# B: the queue of the workers
+##############################
+  B:
+    Type: AWS::SQS::Queue
+"""
+    out = apply_changes(
+        text, [SetKey(("Resources",), "N", {"Type": "AWS::SNS::Topic"}, before="B")]
+    )
+    assert out == text.replace("\n##", "\n  N:\n    Type: AWS::SNS::Topic\n\n##", 1)

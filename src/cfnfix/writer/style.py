@@ -21,6 +21,8 @@ class YamlStyle:
     item_offset: int = 2  # columns from a dash to the item's content
     quote: str = "'"  # preferred quote character when quoting is needed
     short_tags: bool = True  # `!Ref X` rather than `Ref: X`
+    key_quote: str = ""  # files that quote their keys (`"Type": ...`): the quote used
+    value_quote: str = ""  # files that quote every string value: the quote used
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
     map_indents: Counter[int] = Counter()
     dash_offsets: Counter[int] = Counter()
     item_offsets: Counter[int] = Counter()
+    key_quotes: Counter[str] = Counter()
+    value_quotes: Counter[str] = Counter()
     stack: list[MapNode | SeqNode] = [root]
     while stack:
         node = stack.pop()
@@ -54,7 +58,14 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
             for key, value in node.items():
                 if node.flow or node.short_tag or key not in node.key_spans:
                     continue
-                key_col = column_of(text, node.key_spans[key][0])
+                key_start = node.key_spans[key][0]
+                first_char = text[key_start : key_start + 1]
+                key_quotes[first_char if first_char in "'\"" else ""] += 1
+                if isinstance(value, str):
+                    value_start = node.value_spans[key][0]
+                    value_char = text[value_start : value_start + 1]
+                    value_quotes[value_char if value_char in "'\"" else ""] += 1
+                key_col = column_of(text, key_start)
                 if isinstance(value, MapNode) and value and not value.flow and not value.short_tag:
                     first = next(iter(value))
                     if first in value.key_spans:
@@ -80,7 +91,18 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
         item_offset=item_offsets.most_common(1)[0][0] if item_offsets else 2,
         quote='"' if doubles > singles else "'",
         short_tags=short >= long,
+        key_quote=_prevailing_quote(key_quotes),
+        value_quote=_prevailing_quote(value_quotes),
     )
+
+
+def _prevailing_quote(counts: Counter[str]) -> str:
+    """The quote that at least 80% of (and five or more) scalars are written with."""
+    total = sum(counts.values())
+    for quote in ("'", '"'):
+        if counts[quote] >= 5 and counts[quote] >= 0.8 * total:
+            return quote
+    return ""
 
 
 def detect_json_style(text: str, root: MapNode) -> JsonStyle:

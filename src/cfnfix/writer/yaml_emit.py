@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -48,11 +49,32 @@ def scalar(value: Any, style: YamlStyle, flow: bool = False) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     text = str(value)
+    if style.value_quote and isinstance(value, str):
+        kept = quoted(text, style.value_quote)
+        if kept is not None:
+            return kept
     if _plain_ok(text, flow):
         return text
     if style.quote == "'" and text.isprintable():
         return "'" + text.replace("'", "''") + "'"
     return json.dumps(text, ensure_ascii=False)
+
+
+def quoted(text: str, quote: str) -> str | None:
+    """``text`` in the given quotes; ``None`` when single quotes cannot hold it."""
+    if quote == '"':
+        return json.dumps(text, ensure_ascii=False)
+    if not text.isprintable():
+        return None
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sub_text(value: Any, style: YamlStyle) -> str | None:
+    """The text of a ``Fn::Sub`` of one string, in a file that writes ``!Sub``."""
+    fn = function_of(value)
+    if fn is None or fn[0] != "Fn::Sub" or not isinstance(fn[1], str) or not style.short_tags:
+        return None
+    return fn[1]
 
 
 def _short_form(value: Any, style: YamlStyle) -> tuple[str, Any] | None:
@@ -74,14 +96,15 @@ def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
             return None  # `!If` over whole mappings reads better in block style
         if tag == "!GetAtt" and isinstance(arg, list) and [type(a) for a in arg] == [str, str]:
             return f"{tag} {arg[0]}.{arg[1]}"
-        rendered = inline(arg, style, flow=True)
+        # Intrinsic arguments are names and expressions: no quotes unless needed.
+        rendered = inline(arg, dataclasses.replace(style, value_quote=""), flow=True)
         return f"{tag} {rendered}"
     if isinstance(value, dict):
         if not value:
             return "{}"
         if not flow:
             return None
-        items = (f"{scalar(k, style, True)}: {inline(v, style, True)}" for k, v in value.items())
+        items = (f"{key_text(k, style, True)}: {inline(v, style, True)}" for k, v in value.items())
         return "{" + ", ".join(items) + "}"
     if isinstance(value, list):
         if not value:
@@ -98,10 +121,19 @@ def _holds_mapping(arg: Any) -> bool:
     return any(isinstance(i, dict) and i and function_of(i) is None for i in items)
 
 
+def key_text(key: str, style: YamlStyle, flow: bool = False) -> str:
+    """A mapping key, quoted like the file's keys when it quotes them."""
+    if style.key_quote:
+        quoted_key = quoted(key, style.key_quote)
+        if quoted_key is not None:
+            return quoted_key
+    return scalar(key, dataclasses.replace(style, value_quote=""), flow)
+
+
 def entry(key: str, value: Any, column: int, style: YamlStyle, newline: str) -> str:
     """``key: value`` at ``column`` (no leading or trailing newline)."""
     pad = " " * column
-    head = f"{pad}{scalar(key, style)}:"
+    head = f"{pad}{key_text(key, style)}:"
     one_line = inline(value, style)
     if one_line is not None:
         return f"{head} {one_line}"

@@ -6,11 +6,13 @@ bytes outside those spans never change.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from cfnfix.errors import FixError
 from cfnfix.nodes import MapNode, Path, SeqNode, Span, column_of, get_path
 from cfnfix.writer import yaml_emit as emit
+from cfnfix.writer.diff import changed_parts
 from cfnfix.writer.edits import TextEdit
 from cfnfix.writer.plan import Op
 from cfnfix.writer.style import YamlStyle, dash_column
@@ -117,7 +119,9 @@ class YamlWriter:
         if op.kind == "append":
             return self.append(op.path, op.value)
         if op.kind == "replace":
-            return [self.replace(op.path, op.value)]
+            old = self.node(op.path)
+            parts = changed_parts(op.path, old, op.value) or [(op.path, op.value)]
+            return [self.replace(path, value) for path, value in parts]
         if op.kind == "comment":
             assert isinstance(op.key, int) and isinstance(op.value, int)
             return [self.remove_comment(op.key, op.value)]
@@ -157,13 +161,14 @@ class YamlWriter:
         ]
 
     def _above_comments(self, at: int, column: int) -> int:
-        """Move an insertion point above the comment lines that introduce a key."""
+        """Move an insertion point above the comment lines that introduce a key: those
+        at its column or left of it (a banner at column 0 labels the key below it)."""
         while at > 0:
             previous = self.line_start(at - 1)
             line = self.text[previous:at].rstrip("\r\n")
             if (
                 line.strip().startswith("#")
-                and self.column(previous + len(line) - len(line.lstrip())) == column
+                and self.column(previous + len(line) - len(line.lstrip())) <= column
             ):
                 at = previous
             else:
@@ -182,7 +187,7 @@ class YamlWriter:
         close = self.text.rfind("}", mapping.start, mapping.end)
         if close == -1:
             raise FixError("cannot find the end of a flow mapping")
-        rendered = f"{emit.scalar(key, self.style, True)}: {emit.inline(value, self.style, True)}"
+        rendered = f"{emit.key_text(key, self.style, True)}: {emit.inline(value, self.style, True)}"
         if not mapping:
             return TextEdit(mapping.start, close + 1, "{" + rendered + "}")
         last = next(reversed(mapping))
@@ -205,13 +210,7 @@ class YamlWriter:
         dash = dash_column(self.text, first_start)
         if dash is None:
             raise FixError("cannot find the dash of a sequence item")
-        style = YamlStyle(
-            self.style.map_indent,
-            self.style.dash_offset,
-            self.column(first_start) - dash,
-            self.style.quote,
-            self.style.short_tags,
-        )
+        style = dataclasses.replace(self.style, item_offset=self.column(first_start) - dash)
         end = self.content_end(seq[-1], seq.item_spans[-1])
         at = self.line_end(end)
         return [
@@ -230,7 +229,12 @@ class YamlWriter:
             assert isinstance(key, int)
             span = parent.item_spans[key]
         end = self.content_end(old, span)
-        if self.in_flow(path) or (isinstance(parent, MapNode) and parent.short_tag):
+        flow = self.in_flow(path)
+        if isinstance(old, str) and not isinstance(old, bool):
+            kept = self._scalar_in_place(old, span, end, value, flow)
+            if kept is not None:
+                return kept
+        if flow or (isinstance(parent, MapNode) and parent.short_tag):
             return TextEdit(span[0], end, str(emit.inline(value, self.style, True)))
         one_line = emit.inline(value, self.style)
         if isinstance(parent, MapNode):
@@ -240,12 +244,12 @@ class YamlWriter:
             start = colon + 1
             if not self.text[span[0] : span[1]].strip():  # `Key:` with no value
                 end = start
+            comments = self._comments_kept(start, max(end, start))
             if one_line is not None:
-                return TextEdit(start, max(end, start), " " + one_line)
+                return TextEdit(start, max(end, start), " " + one_line + comments)
             column = self.column(key_start)
-            return TextEdit(
-                start, max(end, start), self.nl + emit.block(value, column, self.style, self.nl)
-            )
+            block = emit.block(value, column, self.style, self.nl)
+            return TextEdit(start, max(end, start), self.nl + block + comments)
         # an item of a block sequence
         if one_line is not None:
             return TextEdit(span[0], end, one_line)
@@ -253,6 +257,90 @@ class YamlWriter:
             column = self.column(span[0])
             return TextEdit(span[0], end, emit.map_body(value, column, self.style, self.nl))
         return TextEdit(span[0], end, str(emit.inline(value, self.style, True)))
+
+    def _comments_kept(self, start: int, end: int) -> str:
+        """The comment lines of ``text[start:end]``, to write after its replacement.
+
+        A comment sharing a line with content there cannot be placed: the change is refused.
+        """
+        kept = []
+        for line in self.text[start:end].splitlines():
+            if line.lstrip().startswith("#"):
+                kept.append(line.rstrip("\r"))
+            elif "#" in line:
+                raise FixError("the value to replace has a comment on one of its lines")
+        return "".join(self.nl + line for line in kept)
+
+    # -- a scalar rewritten in its own style -----------------------------------------
+
+    def _scalar_in_place(
+        self, old: str, span: Span, end: int, value: Any, flow: bool
+    ) -> TextEdit | None:
+        """Replace a string scalar keeping its style: quotes, plain, or a block scalar
+        edited inside the block (a string that becomes a ``!Sub`` of a string too).
+
+        ``None``: no style to keep (the caller renders the value as usual).
+        """
+        start = span[0]
+        indicator = self.block_indicator((start, end))
+        sub = emit.sub_text(value, self.style)
+        if indicator is not None and indicator == start:
+            if isinstance(value, str):
+                return self._block_edit(indicator, end, value)
+            if sub is not None:  # `|` text -> `!Sub |` text, the block kept
+                edit = self._block_edit(indicator, end, sub)
+                head = TextEdit(start, start, "!Sub ")
+                return TextEdit(start, edit.end, self._apply(head, edit, start))
+            return None
+        raw = self.text[start:end]
+        if sub is not None and raw[:1] in ("'", '"'):  # 'text' -> !Sub 'text'
+            quoted = emit.quoted(sub, raw[0])
+            return None if quoted is None else TextEdit(start, end, "!Sub " + quoted)
+        if not isinstance(value, str):
+            return None
+        if raw[:1] in ("'", '"'):
+            quoted = emit.quoted(value, raw[0])
+            return None if quoted is None else TextEdit(start, end, quoted)
+        return TextEdit(start, end, emit.scalar(value, self.style, flow))
+
+    def _apply(self, head: TextEdit, edit: TextEdit, start: int) -> str:
+        """The text from ``start`` to ``edit.end`` with both edits made."""
+        return head.replacement + self.text[start : edit.start] + edit.replacement
+
+    def _block_edit(self, indicator: int, end: int, value: str) -> TextEdit:
+        """Rewrite a literal block scalar's content lines that change; the header, the
+        indentation and every unchanged line stay as written."""
+        header_end = self.line_end(indicator)
+        header = self.text[indicator:header_end].split("#")[0].strip()
+        if header[:1] != "|" or any(ch.isdigit() or ch == "+" for ch in header):
+            raise FixError("cannot rewrite a folded or explicitly indented block scalar")
+        strip = "-" in header
+        body_start = self.after_line(indicator)
+        old_lines = self.text[body_start:end].split(self.nl) if end > body_start else []
+        indent = next(
+            (len(line) - len(line.lstrip(" ")) for line in old_lines if line.strip()), None
+        )
+        if indent is None or indent <= self.column(self.line_start(indicator)):
+            raise FixError("cannot find the indentation of a block scalar")
+        if strip == value.endswith("\n") or value.endswith("\n\n") or "\r" in value:
+            raise FixError("the new text does not fit the block scalar's chomping")
+        lines = (value if strip else value[:-1]).split("\n")
+        first = next((line for line in lines if line.strip()), "")
+        if first[:1] == " " or any(
+            not ch.isprintable() and ch != "\t" for line in lines for ch in line
+        ):
+            raise FixError("the new text cannot be written in the block scalar")
+        old_text = self.text[body_start:end]
+        new_text = self.nl.join(" " * indent + line if line else "" for line in lines)
+        # Only what differs is rewritten (the common head and tail stay).
+        head = 0
+        limit = min(len(old_text), len(new_text))
+        while head < limit and old_text[head] == new_text[head]:
+            head += 1
+        tail = 0
+        while tail < limit - head and old_text[-1 - tail] == new_text[-1 - tail]:
+            tail += 1
+        return TextEdit(body_start + head, end - tail, new_text[head : len(new_text) - tail])
 
     def remove_comment(self, line: int, column: int) -> TextEdit:
         starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
