@@ -424,8 +424,7 @@ async def _fresh(client: RecordingClient, uri: str, text: str) -> list[types.Dia
 async def test_large_document_does_not_block_a_small_one(client: RecordingClient) -> None:
     """The 2,000-resource benchmark template is being checked when a small document
     opens: the small one's diagnostics arrive first; then an edit of the large one is
-    checked again (the time is printed; bench/server_latency.py measures it on an idle
-    machine)."""
+    checked again (the time is printed; on a busy machine it says little)."""
     big_uri, small_uri = "untitled:big.yaml", "untitled:small.yaml"
     big = synthetic(2000)
     seen = len(client.published)
@@ -506,4 +505,19 @@ async def test_configuration_file_discovery_and_reload(
     )
     bad = await diagnostics_for(client, uri, 1, seen)
     assert len(bad) == 1 and "configuration error" in bad[0].message
+
+    # A client that watches nothing: saving the configuration file in the editor reloads.
+    seen = len(client.published)
+    config.write_text('[tool.cfnfix]\nselect = ["RT003", "TG001"]\n')
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(config.as_uri()))
+    )
+    assert {d.code for d in await diagnostics_for(client, uri, 1, seen)} == {"RT003", "TG001"}
+
+    # Saving the template itself re-publishes what is known, without stale leftovers.
+    seen = len(client.published)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri))
+    )
+    assert {d.code for d in await diagnostics_for(client, uri, 1, seen)} == {"RT003", "TG001"}
     close(client, uri)

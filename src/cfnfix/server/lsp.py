@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -216,14 +217,24 @@ class CfnfixLanguageServer(LanguageServer):
         name = path.name if path else unquote(uri.rsplit("/", 1)[-1]) or "untitled"
         if language == "json" and not name.lower().endswith(".json"):
             name += ".json"
+        started = time.perf_counter()
+        lines = LineIndex(text, self.encoding())
         try:
             analysis = analyze(text, name, self.settings, path, self.folder_of(path))
+            diagnostics = diagnostics_of(analysis, lines)
         except Exception as exc:  # a cfnfix bug: shown on the document, never a crash
             log.exception("checking %s failed", uri)
             analysis = Analysis(text)
             analysis.problems.append(Problem(f"internal error: {type(exc).__name__}: {exc}"))
-        lines = LineIndex(text, self.encoding())
-        return Checked(version, generation, analysis, lines, diagnostics_of(analysis, lines))
+            diagnostics = diagnostics_of(analysis, lines)
+        log.debug(
+            "%s version %s: %d diagnostics in %.3f s",
+            uri,
+            version,
+            len(diagnostics),
+            time.perf_counter() - started,
+        )
+        return Checked(version, generation, analysis, lines, diagnostics)
 
     def schedule(self, uri: str, delay: float = 0.0) -> None:
         """Check ``uri`` after ``delay`` seconds, replacing a check that has not started."""
@@ -587,7 +598,9 @@ def main() -> None:
     """Serve on stdin/stdout until the client says exit."""
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.DEBUG if os.environ.get("CFNFIX_DEBUG") else logging.WARNING,
+        level=logging.WARNING,
         format="cfnfix server: %(levelname)s: %(message)s",
     )
+    if os.environ.get("CFNFIX_DEBUG"):  # cfnfix's own timings; not pygls' message dumps
+        log.setLevel(logging.DEBUG)
     server.start_io()
