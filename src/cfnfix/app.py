@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from cfnfix import validate
 from cfnfix.config import Config, find_config, parse_config
 from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
@@ -82,6 +80,8 @@ def validated_fix(
     template: Template, rules: tuple[Rule, ...], unsafe: bool, outcome: FixOutcome
 ) -> tuple[FixOutcome, list[str]]:
     """Drop the fixes of every rule whose fixes introduce a cfn-lint error."""
+    from cfnfix import validate
+
     refusals: list[str] = []
     excluded: set[str] = set()
     while outcome.changed:
@@ -130,6 +130,12 @@ def process(target: Target, options: Options) -> FileResult:
                 )
             ],
         )
+
+
+def _cfn_lint_available() -> bool:
+    from cfnfix import validate
+
+    return validate.available()
 
 
 def _read(target: Target, max_bytes: int) -> Source:
@@ -208,7 +214,7 @@ def _process(target: Target, options: Options) -> FileResult:
         final = template
     else:
         outcome = fix_template(template, rules, options.unsafe_fixes)
-        if options.validate and outcome.changed and validate.available():
+        if options.validate and outcome.changed and _cfn_lint_available():
             outcome, refusals = validated_fix(template, rules, options.unsafe_fixes, outcome)
             result.refused.extend(refusals)
         checked, final = outcome.result, outcome.template
@@ -224,6 +230,8 @@ def _process(target: Target, options: Options) -> FileResult:
         if outcome.changed:
             result.changed = True
             if options.diff:
+                import difflib
+
                 result.diff = "".join(
                     difflib.unified_diff(
                         source.text.splitlines(keepends=True),

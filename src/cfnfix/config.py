@@ -6,7 +6,6 @@ override it. Files are validated with JSON Schema so mistakes name the file and 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -96,6 +95,8 @@ def _suggestion(word: str, candidates: Any) -> str:
 
 def parse_config(path: Path) -> Config | None:
     """The cfnfix section of ``path``; ``None`` for a pyproject.toml without one."""
+    import tomllib  # only when there is a configuration file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
