@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from cfnfix.errors import FixError
-from cfnfix.nodes import MapNode, SeqNode, child_span, get_path
+from cfnfix.nodes import MapNode, Path, SeqNode, child_span, get_path
+from cfnfix.writer.diff import changed_parts
 from cfnfix.writer.edits import TextEdit
 from cfnfix.writer.plan import Op
 from cfnfix.writer.style import JsonStyle
@@ -58,13 +59,8 @@ class JsonWriter:
             assert isinstance(node, SeqNode)
             return [self.append(node, op.value)]
         if op.kind == "replace":
-            parent = get_path(self.root, op.path[:-1])
-            key = op.path[-1]
-            span = child_span(parent, key)
-            indent = self.line_indent(span[0])
-            # inside a collection written on one line, the new value stays on one line
-            one_line = not self.multiline(parent.start, parent.end)
-            return [TextEdit(span[0], span[1], self.dumps(op.value, indent, not one_line))]
+            parts = changed_parts(op.path, node, op.value) or [(op.path, op.value)]
+            return [self.replace(path, value) for path, value in parts]
         if op.kind == "remove_key":
             assert isinstance(node, MapNode) and isinstance(op.key, str)
             keys = list(node)
@@ -72,6 +68,14 @@ class JsonWriter:
             return [self._remove(spans, keys.index(op.key))]
         assert isinstance(node, SeqNode) and isinstance(op.key, int)
         return [self._remove(node.item_spans, op.key)]
+
+    def replace(self, path: Path, value: Any) -> TextEdit:
+        parent = get_path(self.root, path[:-1])
+        span = child_span(parent, path[-1])
+        indent = self.line_indent(span[0])
+        # inside a collection written on one line, the new value stays on one line
+        one_line = not self.multiline(parent.start, parent.end)
+        return TextEdit(span[0], span[1], self.dumps(value, indent, not one_line))
 
     def _remove(self, spans: list[tuple[int, int]], index: int) -> TextEdit:
         if len(spans) < 2:
