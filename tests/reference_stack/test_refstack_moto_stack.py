@@ -7,9 +7,12 @@ and never runs the function (no docker). Those parts are covered by the static t
 tests; here we check what moto can check, then run the handler against the stack's own
 resources with the environment the template gives the function.
 
-The function's code is the zip ``build.py`` builds (session fixture ``lambda_zip``), not a
-dummy: the deployed function's CodeSha256 is the build's, and the handler modules the tests
-run are byte for byte the ones in the deployed archive.
+The function's code is the zip ``build.py`` builds (session fixtures ``lambda_zip`` and
+``host_zip``), not a dummy: the deployed function's CodeSha256 is the build's, the handler
+modules the tests run are byte for byte the ones in the deployed archive, and the archive
+built for this host, deployed with ``Architecture`` set to match, is unpacked and its
+handler runs (with the archive's own Pillow, in another process) against the stack served
+by moto over HTTP.
 """
 
 from __future__ import annotations
@@ -223,3 +226,116 @@ def test_handler_runs_against_the_stack(
     assert len(rejections["Messages"]) == 1
     # Bad input never reaches the failure queue, whose depth alarm means "act now" (item 4).
     assert "Messages" not in sqs.receive_message(QueueUrl=outputs["FailureQueueUrl"])
+
+
+RUN_DEPLOYED = r"""
+import json, os, sys
+root = sys.argv[1]
+sys.path.insert(0, root)
+import PIL
+from thumbnailer.app import handler  # the Handler the template names, from the archive
+
+assert PIL.__file__.startswith(root), PIL.__file__
+event = json.loads(sys.argv[2])
+
+
+class Context:
+    aws_request_id = "deployed-run"
+
+
+print(json.dumps({"outcome": handler(event, Context()), "pil": PIL.__file__}))
+"""
+
+
+def test_the_deployed_archive_runs_against_the_stack(
+    aws_credentials: None, host_zip: Path, images: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Deploy build.py's zip for this host (Architecture=x86_64 where the host is x86_64)
+    into moto's CloudFormation served over HTTP, unpack what was deployed, and run its
+    handler, with its own Pillow, in a separate process against the stack's resources."""
+    import json
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    machine = platform.machine().lower()
+    architecture = "arm64" if machine in {"aarch64", "arm64"} else "x86_64"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+
+        def client(service: str) -> Any:
+            return boto3.client(service, region_name=REGION, endpoint_url=endpoint)
+
+        built = host_zip.read_bytes()
+        client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
+        client("s3").put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=built)
+        cloudformation = client("cloudformation")
+        cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=template_for_moto(),
+            Capabilities=["CAPABILITY_IAM"],
+            Parameters=[
+                {"ParameterKey": "ArtifactBucket", "ParameterValue": ARTIFACT_BUCKET},
+                {"ParameterKey": "ArtifactKey", "ParameterValue": ARTIFACT_KEY},
+                {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.com"},
+                {"ParameterKey": "Architecture", "ParameterValue": architecture},
+            ],
+        )
+        (description,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+        assert description["StackStatus"] == "CREATE_COMPLETE"
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]}
+        config = client("lambda").get_function_configuration(FunctionName=outputs["FunctionArn"])
+        assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(built).digest()).decode()
+
+        root = tmp_path / "task"  # what Lambda unpacks into /var/task
+        with zipfile.ZipFile(host_zip) as archive:
+            archive.extractall(root)
+        key = "uploads/deployed run.png"
+        put = client("s3").put_object(
+            Bucket=outputs["UploadBucketName"], Key=key, Body=images["transparent_png"]
+        )
+        event = s3_event(
+            outputs["UploadBucketName"], key, len(images["transparent_png"]), put["ETag"].strip('"')
+        )
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name.startswith(("AWS_", "PATH", "HOME", "LANG"))
+        }
+        env.update({name: str(v) for name, v in config["Environment"]["Variables"].items()})
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["MemorySize"]),
+            }
+        )
+        result = subprocess.run(
+            [sys.executable, "-I", "-c", RUN_DEPLOYED, str(root), json.dumps(event)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        assert report["outcome"] == {"processed": 1}
+        head = client("s3").head_object(
+            Bucket=outputs["ThumbnailBucketName"], Key="thumbnails/256/deployed run.png.webp"
+        )
+        assert head["ContentType"] == "image/webp"
+        item = client("dynamodb").get_item(
+            TableName=outputs["MetadataTableName"], Key={"objectKey": {"S": key}}
+        )["Item"]
+        assert item["status"] == {"S": "processed"}
+    finally:
+        server.stop()
