@@ -256,7 +256,9 @@ class CfnfixLanguageServer(LanguageServer):
         if current and current.version == doc.version and current.generation == self.generation:
             self.publish(uri, current)  # already checked (a didSave after a change, say)
             return
-        checked = await self.check_now(uri, doc)
+        # Shielded: a newer change cancels this task, not the check running in a thread
+        # (which stays "running" until it ends, so the next check waits for it).
+        checked = await asyncio.shield(self.check_now(uri, doc))
         latest = self.document(uri)
         if latest is None or latest.version != checked.version:
             return  # stale: the check of the newer version publishes
@@ -307,7 +309,7 @@ class CfnfixLanguageServer(LanguageServer):
             checked = self.checked.get(uri)
             if checked and checked.version == doc.version:
                 return checked
-        return await self.check_now(uri, doc)
+        return await asyncio.shield(self.check_now(uri, doc))
 
     def forget(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
