@@ -409,6 +409,7 @@ def _check(targets: list[Target], options: Options, kwargs: dict[str, Any]) -> l
             from cfnfix.baseline import load as baseline_load
 
             known = baseline_load(baseline)
+        _exit_on_signals()
         if len(targets) == 1:  # no pool, no progress bar: nothing to spread
             from cfnfix.app import process
 
@@ -430,6 +431,38 @@ def _check(targets: list[Target], options: Options, kwargs: dict[str, Any]) -> l
     except CfnfixError as exc:
         _fail(str(exc))
     return results
+
+
+EXIT_SIGNALS = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal number, as shells report
+
+
+def _exit_on_signals() -> None:
+    """Stop at once on SIGINT / SIGTERM, with one line and exit code 130 / 143.
+
+    Writes defer both signals until a file is whole (``source.write_file``), so every
+    file is exactly its old or its new content. Forked workers inherit the handler and
+    leave quietly; the main process stops them and says what happened.
+    """
+    import signal
+
+    main_pid = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if os.getpid() == main_pid:
+            import multiprocessing
+
+            for child in multiprocessing.active_children():
+                child.terminate()
+            sys.stderr.write(
+                f"cfnfix: interrupted ({name}): each file is either unchanged or fully "
+                "fixed; run again to finish\n"
+            )
+            sys.stderr.flush()
+        os._exit(EXIT_SIGNALS[name])
+
+    for name in EXIT_SIGNALS:
+        signal.signal(getattr(signal, name), stop)
 
 
 def _report(
