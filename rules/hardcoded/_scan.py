@@ -15,7 +15,7 @@ from typing import Any
 
 from cfnfix.changes import ReplaceValue
 from cfnfix.intrinsics import escape_sub, function_of
-from cfnfix.nodes import Path, get_path, to_plain
+from cfnfix.nodes import Path, to_plain
 from cfnfix.template import Resource, Template
 
 # Keys whose values are programs or prose, not CloudFormation data: text there is
@@ -246,11 +246,9 @@ def replace_root(template: Template, path: Path) -> Path:
     value inside one (an item of a `Fn::Join`, the template of a `Fn::Sub`) is changed
     by replacing the outermost intrinsic that holds it.
     """
-    node: Any = template.root
-    for depth, key in enumerate(path):
-        if function_of(node) is not None:
+    for depth in range(len(path)):
+        if function_of(template.value_at(path[:depth])) is not None:
             return path[:depth]
-        node = node[key]
     return path
 
 
@@ -267,7 +265,7 @@ def replace_many(template: Template, items: list[tuple[Path, Any]]) -> ReplaceVa
     (root,) = roots
     if len(items) == 1 and items[0][0] == root:
         return ReplaceValue(root, copy.deepcopy(items[0][1]))
-    value = to_plain(get_path(template.root, root))
+    value = to_plain(template.value_at(root))
     for path, new in items:
         holder: Any = value
         relative = path[len(root) :]

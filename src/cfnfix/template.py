@@ -11,6 +11,8 @@ from pathlib import Path as FsPath
 from typing import Any, TypeVar
 
 from cfnfix.errors import LoadError, NotATemplate
+from cfnfix.foreach import TRANSFORM as FOREACH_TRANSFORM
+from cfnfix.foreach import Expanded, expand_resources
 from cfnfix.intrinsics import PSEUDO_PARAMETERS, getatt_target, ref_target, sub_parts, sub_variables
 from cfnfix.json_loader import load_json
 from cfnfix.nodes import MapNode, Path, SeqNode, get_path
@@ -95,6 +97,8 @@ class Template:
     _line_starts: list[int] = field(default_factory=list, repr=False)
     # Indexes that rules derive from this template, computed once (see ``memoize``).
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Resources that `Fn::ForEach` loops stand for -> the path of the loop body.
+    foreach_bodies: dict[str, Path] = field(default_factory=dict, repr=False)
 
     def memoize(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, once per template: for indexes several checks look up."""
@@ -131,6 +135,7 @@ class Template:
 
     def span(self, path: Path) -> tuple[int, int]:
         """The character span of the node at ``path`` (the deepest existing ancestor)."""
+        path = self.real_path(path)
         node: Any = self.root
         span = (self.root.start, self.root.end)
         for key in path:
@@ -145,6 +150,7 @@ class Template:
 
     def key_span(self, path: Path) -> tuple[int, int]:
         """The span of the *key* naming the node at ``path`` (or of the node itself)."""
+        path = self.real_path(path)
         if path:
             try:
                 parent = get_path(self.root, path[:-1])
@@ -243,28 +249,38 @@ class Template:
     def resources(self) -> dict[str, Resource]:
         result: dict[str, Resource] = {}
         for logical_id, node in self.section("Resources").items():
-            if not isinstance(node, MapNode) or not isinstance(node.get("Type"), str):
-                continue
-            props = node.get("Properties")
-            depends = node.get("DependsOn")
-            metadata = node.get("Metadata")
-            condition = node.get("Condition")
-            result[logical_id] = Resource(
-                logical_id=logical_id,
-                node=node,
-                type=node["Type"],
-                properties=props if isinstance(props, dict) else {},
-                condition=condition if isinstance(condition, str) else None,
-                depends_on=[depends]
-                if isinstance(depends, str)
-                else [d for d in depends if isinstance(d, str)]
-                if isinstance(depends, list)
-                else [],
-                metadata=metadata if isinstance(metadata, dict) else {},
-                deletion_policy=node.get("DeletionPolicy"),
-                update_replace_policy=node.get("UpdateReplacePolicy"),
-            )
+            resource = _resource(logical_id, node)
+            if resource is not None:
+                result[logical_id] = resource
+        for expanded in self._expanded:
+            resource = _resource(expanded.logical_id, expanded.node)
+            if resource is not None and expanded.logical_id not in result:
+                result[expanded.logical_id] = resource
+                self.foreach_bodies[expanded.logical_id] = expanded.body_path
         return result
+
+    @cached_property
+    def _expanded(self) -> list[Expanded]:
+        if FOREACH_TRANSFORM not in self.transforms:
+            return []
+        return expand_resources(self.section("Resources"), self.parameters)
+
+    def value_at(self, path: Path) -> Any:
+        """The value at ``path``, resources of `Fn::ForEach` loops included (``get_path``
+        on ``root`` sees only what is written). ``KeyError`` when there is none."""
+        if len(path) >= 2 and self.real_path(path[:2]) != path[:2]:
+            return get_path(self.resources[str(path[1])].node, path[2:])
+        return get_path(self.root, path)
+
+    def real_path(self, path: Path) -> Path:
+        """Where ``path`` is written: a resource an `Fn::ForEach` loop stands for is
+        written as the loop's body (see :mod:`cfnfix.foreach`)."""
+        if len(path) >= 2 and path[0] == "Resources" and self._expanded:
+            self.resources  # noqa: B018 - fills foreach_bodies
+            body = self.foreach_bodies.get(str(path[1]))
+            if body is not None:
+                return (*body, *path[2:])
+        return path
 
     @cached_property
     def _resources_by_type(self) -> dict[str, list[Resource]]:
@@ -343,6 +359,30 @@ class Template:
             if resource.type == type_name and isinstance(self.globals.get(section), dict):
                 return section
         return None
+
+
+def _resource(logical_id: str, node: Any) -> Resource | None:
+    if not isinstance(node, MapNode) or not isinstance(node.get("Type"), str):
+        return None
+    props = node.get("Properties")
+    depends = node.get("DependsOn")
+    metadata = node.get("Metadata")
+    condition = node.get("Condition")
+    return Resource(
+        logical_id=logical_id,
+        node=node,
+        type=node["Type"],
+        properties=props if isinstance(props, dict) else {},
+        condition=condition if isinstance(condition, str) else None,
+        depends_on=[depends]
+        if isinstance(depends, str)
+        else [d for d in depends if isinstance(d, str)]
+        if isinstance(depends, list)
+        else [],
+        metadata=metadata if isinstance(metadata, dict) else {},
+        deletion_policy=node.get("DeletionPolicy"),
+        update_replace_policy=node.get("UpdateReplacePolicy"),
+    )
 
 
 def merge_globals(defaults: Any, own: Any) -> Any:

@@ -6,6 +6,7 @@ import dataclasses
 
 from cfnfix.changes import Change
 from cfnfix.errors import FixError
+from cfnfix.nodes import Path
 from cfnfix.template import Template
 from cfnfix.writer.edits import TextEdit, apply_edits, overlaps
 from cfnfix.writer.json_writer import JsonWriter
@@ -58,6 +59,16 @@ class Writer:
 
     def render(self, changes: list[Change]) -> RenderedFix:
         """Text edits for ``changes``; raises :class:`FixError` when they cannot be made."""
+        expanded = self.template.foreach_bodies
+        for change in changes:
+            path: Path = getattr(change, "path", ())
+            key = getattr(change, "key", None)
+            named = path[1] if len(path) >= 2 else key if path == ("Resources",) else None
+            if named in expanded:
+                raise FixError(
+                    f"{named} is written as an Fn::ForEach loop body: its fix would change "
+                    "every resource of the loop"
+                )
         ops = plan(self.template.root, changes)
         edits: list[TextEdit] = []
         try:
