@@ -246,8 +246,8 @@ class CfnfixLanguageServer(LanguageServer):
     async def _check(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        running = self.running.get(uri)
-        if running is not None:  # one check per document at a time: wait for it
+        # One check per document at a time: wait for the running one.
+        while (running := self.running.get(uri)) is not None:
             await asyncio.wait([running])
         doc = self.document(uri)
         if doc is None:
@@ -303,12 +303,11 @@ class CfnfixLanguageServer(LanguageServer):
         checked = self.checked.get(uri)
         if checked and checked.version == doc.version and checked.generation == self.generation:
             return checked
-        running = self.running.get(uri)
-        if running is not None:
+        while (running := self.running.get(uri)) is not None:
             await asyncio.wait([running])
-            checked = self.checked.get(uri)
-            if checked and checked.version == doc.version:
-                return checked
+        checked = self.checked.get(uri)
+        if checked and checked.version == doc.version and checked.generation == self.generation:
+            return checked
         return await asyncio.shield(self.check_now(uri, doc))
 
     def forget(self, uri: str) -> None:
