@@ -12,9 +12,18 @@ from ._policies import PREFERENCES, is_cluster_member, is_stateful, missing_poli
 from ._values import set_description
 
 _ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
-# CloudFormation refuses to delete a bucket that holds objects: its data is not lost
-# (cfn-lint's I3011 leaves S3 out for the same reason).
-_DELETE_REQUIRES_EMPTY = frozenset({"AWS::S3::Bucket"})
+# CloudFormation cannot delete these while they hold data (objects, images, recovery
+# points, tables): a stack deletion fails instead of losing it (cfn-lint's I3011 leaves S3
+# out for the same reason). An ECR repository with `EmptyOnDelete: true` is reported.
+_DELETE_REQUIRES_EMPTY = frozenset(
+    {
+        "AWS::S3::Bucket",
+        "AWS::S3Express::DirectoryBucket",
+        "AWS::S3Tables::TableBucket",
+        "AWS::ECR::Repository",
+        "AWS::Backup::BackupVault",
+    }
+)
 # Retaining these only leaves orphans behind: reported with the `orphan-types` option.
 _ORPHAN_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::SQS::Queue"})
 
@@ -39,13 +48,14 @@ class StatefulResourceWithoutPolicies(Rule):
     what = """
 Reports every resource of a type that holds data (DynamoDB tables, RDS and Aurora
 clusters, DocumentDB, Neptune, EFS, FSx, ElastiCache, OpenSearch, Kinesis streams, KMS
-keys, Cognito user pools, Secrets Manager secrets, Backup vaults, SAM `SimpleTable`...
+keys, Cognito user pools, Secrets Manager secrets, SAM `SimpleTable`...
 the stateful types of cfnfix's resource data) that lacks `DeletionPolicy`,
 `UpdateReplacePolicy`, or both.
 
-Not reported: S3 buckets (CloudFormation refuses to delete a bucket that still holds
-objects, so a stack deletion cannot empty it; cfn-lint's I3011 leaves S3 out for the same
-reason) and database instances that belong to a cluster (Aurora, DocumentDB, Neptune:
+Not reported: S3 buckets, S3 directory and table buckets, ECR repositories (unless
+`EmptyOnDelete: true`) and Backup vaults (CloudFormation refuses to delete them while they
+hold data, so a stack deletion fails rather than losing it; cfn-lint's I3011 leaves S3
+out for the same reason) and database instances that belong to a cluster (Aurora, DocumentDB, Neptune:
 their data lives in the cluster). Log groups and SQS queues are reported only with the
 option `orphan-types = true` (`[tool.cfnfix.rules.RT003]`): retaining them mostly leaves
 orphaned resources behind after a stack deletion.
@@ -171,5 +181,5 @@ Resources:
         if not is_stateful(resource) or is_cluster_member(resource):
             return False
         if resource.type in _DELETE_REQUIRES_EMPTY:
-            return False
+            return resource.properties.get("EmptyOnDelete") is True
         return resource.type not in _ORPHAN_TYPES or bool(self.options["orphan-types"])
