@@ -28,6 +28,14 @@ _DELETE_REQUIRES_EMPTY = frozenset(
 _ORPHAN_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::SQS::Queue"})
 
 
+def _snapshot_by_default(resource: Resource) -> bool:
+    """CloudFormation's default DeletionPolicy is Snapshot for RDS clusters and for RDS
+    instances outside a cluster."""
+    if resource.type == "AWS::RDS::DBCluster":
+        return True
+    return resource.type == "AWS::RDS::DBInstance" and not is_cluster_member(resource)
+
+
 def _insert_before(resource: Resource, key: str) -> str | None:
     """Where a new policy attribute goes: next to its partner, else before Properties."""
     keys = list(resource.node)
@@ -55,8 +63,8 @@ the stateful types of cfnfix's resource data) that lacks `DeletionPolicy`,
 Not reported: S3 buckets, S3 directory and table buckets, ECR repositories (unless
 `EmptyOnDelete: true`) and Backup vaults (CloudFormation refuses to delete them while they
 hold data, so a stack deletion fails rather than losing it; cfn-lint's I3011 leaves S3
-out for the same reason) and database instances that belong to a cluster (Aurora, DocumentDB, Neptune:
-their data lives in the cluster). Log groups and SQS queues are reported only with the
+out for the same reason) and database instances that belong to a cluster (Aurora,
+DocumentDB, Neptune: their data lives in the cluster). Log groups and SQS queues are reported only with the
 option `orphan-types = true` (`[tool.cfnfix.rules.RT003]`): retaining them mostly leaves
 orphaned resources behind after a stack deletion.
 """
@@ -153,7 +161,13 @@ Resources:
             missing = missing_policy(template, resource, self.options["policy"])
             if not missing:
                 continue
-            if len(missing) == 2:
+            if len(missing) == 2 and _snapshot_by_default(resource):
+                message = (
+                    f"{resource.type} has no DeletionPolicy and no UpdateReplacePolicy: a "
+                    "stack deletion keeps a final snapshot by default, but an update that "
+                    "replaces the resource deletes its data"
+                )
+            elif len(missing) == 2:
                 message = (
                     f"{resource.type} holds data but has no DeletionPolicy and no "
                     "UpdateReplacePolicy: deleting the stack or replacing the resource "
