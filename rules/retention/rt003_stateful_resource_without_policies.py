@@ -64,8 +64,9 @@ Not reported: S3 buckets, S3 directory and table buckets, ECR repositories (unle
 `EmptyOnDelete: true`) and Backup vaults (CloudFormation refuses to delete them while they
 hold data, so a stack deletion fails rather than losing it; cfn-lint's I3011 leaves S3
 out for the same reason) and database instances that belong to a cluster (Aurora,
-DocumentDB, Neptune: their data lives in the cluster). Log groups and SQS queues are reported only with the
-option `orphan-types = true` (`[tool.cfnfix.rules.RT003]`): retaining them mostly leaves
+DocumentDB, Neptune: their data lives in the cluster). Log groups and SQS queues are
+reported only with the option `orphan-types = true` (`[tool.cfnfix.rules.RT003]`):
+retaining them mostly leaves
 orphaned resources behind after a stack deletion.
 """
     why = """
