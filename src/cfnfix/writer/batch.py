@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from cfnfix.writer.edits import TextEdit
 
 if TYPE_CHECKING:
-    from cfnfix.writer import RenderedFix
     from cfnfix.nodes import Path
+    from cfnfix.writer import RenderedFix
 
 
 class Batch:
