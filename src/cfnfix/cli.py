@@ -361,7 +361,8 @@ def _run(mode: str, **kwargs: Any) -> None:
     report_to_stdout = output_file is None and not stdin_fix
     show_source = kwargs["show_source"]
     if show_source is None:
-        show_source = output_format == "text" and report_to_stdout and _use_color()
+        terminal = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+        show_source = output_format == "text" and report_to_stdout and terminal
     options = Options(
         overrides=Overrides(select, ignore, (), cli_dirs),
         config_file=kwargs["config_file"],
