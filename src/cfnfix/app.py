@@ -68,7 +68,11 @@ def _explicit_config(path: Path) -> Config:
 def config_for(path: Path, options: Options) -> Config:
     if options.config_file is not None:
         return _explicit_config(options.config_file.resolve())
-    return find_config(path.resolve().parent)
+    try:
+        directory = path.resolve().parent
+    except (OSError, RuntimeError):  # a symbolic link loop: reported when it is read
+        directory = path.absolute().parent
+    return find_config(directory)
 
 
 @cache

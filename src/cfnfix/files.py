@@ -8,6 +8,7 @@ Files named explicitly are always taken, as ruff does.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -252,15 +253,27 @@ def discover(paths: Iterable[Path], respect_gitignore: bool = True) -> Iterator[
             found = False
             for file in _walk(path, respect_gitignore):
                 found = True
-                if first_time(file):
+                if _link_loop(file):
+                    yield PathError(file, "symbolic link loop")
+                elif first_time(file):
                     yield Target(file, explicit=False)
             if not found:
                 yield PathError(path, "no template files (*.yaml, *.yml, *.json, *.template)")
+        elif _link_loop(path):
+            yield PathError(path, "symbolic link loop")
         elif path.exists() or path.is_symlink():
             if first_time(path):
                 yield Target(path, explicit=True)
         else:
             yield PathError(path, "no such file or directory")
+
+
+def _link_loop(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def may_be_template(text: str) -> bool:

@@ -74,6 +74,8 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
     if len(data) > max_bytes:
         raise LoadError(f"file too large (more than {max_bytes:,} bytes)")
     if b"\0" in data:
+        if _utf16_or_32(data):
+            raise LoadError("UTF-16 or UTF-32 text (templates are read as UTF-8)")
         raise LoadError("binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8")
@@ -81,6 +83,16 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
         raise LoadError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
     source = Source.from_text(text, str(path))
     return dataclasses.replace(source, path=path, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
+
+
+def _utf16_or_32(data: bytes) -> bool:
+    """A byte-order mark, or ASCII text with a NUL beside every character."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return True
+    head = data[:200]
+    return len(head) >= 4 and (
+        head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2])
+    )
 
 
 def write_atomic(path: Path, data: bytes, expected: Source) -> None:

@@ -46,8 +46,22 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
     return node.value  # str, timestamp, binary...: CloudFormation reads them as strings
 
 
+# A line's indentation plus its run of compact block indicators (`- - - x`) bounds the
+# block nesting it opens; libyaml's composer recurses in C (a crash at some 30,000 levels).
+_BLOCK_RUN = re.compile(r"([ \t]*)((?:[-?](?:[ \t]+(?:[&!][^ \t]*[ \t]+)*|$))+)")
+_BLOCK_LIMIT = 4 * MAX_DEPTH
+
+
 def _check_depth(text: str) -> None:
-    """Refuse pathological flow nesting (``[[[[...``) cheaply, before libyaml sees it."""
+    """Refuse pathological nesting cheaply, before libyaml sees it: block (``- - - -``)
+    and flow (``[[[[...``)."""
+    for line in text.split("\n"):
+        if len(line) <= _BLOCK_LIMIT:  # too short to open that many levels
+            continue
+        match = _BLOCK_RUN.match(line)
+        run = match.group(2) if match else ""
+        if match and len(match.group(1)) + run.count("-") + run.count("?") > _BLOCK_LIMIT:
+            raise LoadError(f"nesting deeper than {MAX_DEPTH} levels")
     if text.count("[") + text.count("{") < MAX_DEPTH:
         return
     depth = 0
