@@ -156,3 +156,24 @@ def test_two_fix_runs_on_the_same_files_at_once(tmp_path: Path) -> None:
         for line in stderr.strip().splitlines():
             assert line.endswith("file changed since it was read; not written"), line
     assert not list(folder.glob(".*.tmp"))
+
+
+def test_limits_are_configurable(tmp_path: Path) -> None:
+    """Nesting depth (at most 400, the default) and alias expansion can be lowered."""
+    nested = (
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Metadata: " + "[" * 8 + "]" * 8 + "\n"
+    )
+    aliased = "Resources:\n  Q: &q {Type: AWS::SQS::Queue}\n  R: *q\n"
+    for name, text in (("nested.yaml", nested), ("aliased.yaml", aliased)):
+        (tmp_path / name).write_text(text)
+        assert _run("check", "--select", "RT001", str(tmp_path / name)).returncode == 0
+    config = tmp_path / ".cfnfix.toml"
+    config.write_text("max-nesting-depth = 5\nmax-alias-nodes = 0\n")
+    for name, message in (
+        ("nested.yaml", "nesting deeper than 5 levels"),
+        ("aliased.yaml", "alias bomb"),
+    ):
+        _one_line(_run("check", str(tmp_path / name)), str(tmp_path / name), message)
+    config.write_text("max-nesting-depth = 100000\n")
+    result = _run("check", str(tmp_path / "nested.yaml"))
+    assert result.returncode == 2 and "max-nesting-depth" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -191,6 +192,9 @@ def _process(target: Target, options: Options) -> FileResult:
             return result
         rules = rules_for(config, options.overrides)
         source = _read(target, config.max_file_size)
+        source = dataclasses.replace(
+            source, max_depth=config.max_nesting_depth, max_alias_nodes=config.max_alias_nodes
+        )
         lenient = not target.explicit or options.quiet_non_templates
         if lenient and not may_be_template(source.text):
             result.skipped = True

@@ -27,6 +27,8 @@ SCHEMA: dict[str, Any] = {
         "exclude": {**_SELECTORS, "description": "glob patterns of paths to skip"},
         "rules-dir": {**_SELECTORS, "description": "directories of extra rules"},
         "max-file-size": {"type": "integer", "minimum": 1, "description": "bytes"},
+        "max-nesting-depth": {"type": "integer", "minimum": 1, "maximum": 400},
+        "max-alias-nodes": {"type": "integer", "minimum": 0, "description": "alias expansion"},
         "respect-gitignore": {
             "type": "boolean",
             "description": "skip files .gitignore ignores while walking directories",
@@ -53,6 +55,8 @@ class Config:
     exclude: tuple[str, ...] = ()
     rules_dirs: tuple[Path, ...] = ()
     max_file_size: int = DEFAULT_MAX_BYTES
+    max_nesting_depth: int = 400
+    max_alias_nodes: int = 2_000_000
     respect_gitignore: bool = True
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     required_tags: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_REQUIRED_TAGS))
@@ -120,6 +124,8 @@ def parse_config(path: Path) -> Config | None:
         exclude=tuple(section.get("exclude", ())),
         rules_dirs=tuple((base / d) for d in section.get("rules-dir", ())),
         max_file_size=section.get("max-file-size", DEFAULT_MAX_BYTES),
+        max_nesting_depth=section.get("max-nesting-depth", 400),
+        max_alias_nodes=section.get("max-alias-nodes", 2_000_000),
         respect_gitignore=section.get("respect-gitignore", True),
         rule_options=dict(section.get("rules", {})),
         required_tags={

@@ -16,8 +16,9 @@ _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int = MAX_DEPTH) -> None:
         self.text = text
+        self.max_depth = max_depth
 
     def fail(self, message: str, offset: int) -> LoadError:
         return LoadError(f"invalid JSON: {message}", *line_col(self.text, offset))
@@ -29,8 +30,8 @@ class _Parser:
     def value(self, pos: int, depth: int) -> tuple[Any, int]:
         """Parse a value starting at ``pos`` (no leading whitespace); return (value, end)."""
         text = self.text
-        if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", pos)
+        if depth > self.max_depth:
+            raise self.fail(f"nesting deeper than {self.max_depth} levels", pos)
         char = text[pos : pos + 1]
         if char == "{":
             return self.object(pos, depth)
@@ -109,9 +110,9 @@ class _Parser:
                 )
 
 
-def load_json(text: str) -> Any:
+def load_json(text: str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse a JSON document into the model. Raises :class:`LoadError`."""
-    parser = _Parser(text)
+    parser = _Parser(text, max_depth)
     pos = parser.skip(0)
     if pos == len(text):
         raise LoadError("empty document")

@@ -28,6 +28,9 @@ class Source:
     mtime_ns: int
     size: int
     is_json: bool
+    # Parsing limits (configurable: max-nesting-depth, max-alias-nodes).
+    max_depth: int = 400
+    max_alias_nodes: int = 2_000_000
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode("utf-8")

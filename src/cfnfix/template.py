@@ -115,7 +115,11 @@ class Template:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            root = load_json(source.text) if source.is_json else load_yaml(source.text)
+            root = (
+                load_json(source.text, source.max_depth)
+                if source.is_json
+                else load_yaml(source.text, source.max_depth, source.max_alias_nodes)
+            )
         finally:
             if collecting:
                 gc.enable()

@@ -49,34 +49,35 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
 # A line's indentation plus its run of compact block indicators (`- - - x`) bounds the
 # block nesting it opens; libyaml's composer recurses in C (a crash at some 30,000 levels).
 _BLOCK_RUN = re.compile(r"([ \t]*)((?:[-?](?:[ \t]+(?:[&!][^ \t]*[ \t]+)*|$))+)")
-_BLOCK_LIMIT = 4 * MAX_DEPTH
 
 
-def _check_depth(text: str) -> None:
+def _check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
     """Refuse pathological nesting cheaply, before libyaml sees it: block (``- - - -``)
     and flow (``[[[[...``)."""
     for line in text.split("\n"):
-        if len(line) <= _BLOCK_LIMIT:  # too short to open that many levels
+        if len(line) <= 4 * max_depth:  # too short to open that many levels
             continue
         match = _BLOCK_RUN.match(line)
         run = match.group(2) if match else ""
-        if match and len(match.group(1)) + run.count("-") + run.count("?") > _BLOCK_LIMIT:
-            raise LoadError(f"nesting deeper than {MAX_DEPTH} levels")
-    if text.count("[") + text.count("{") < MAX_DEPTH:
+        if match and len(match.group(1)) + run.count("-") + run.count("?") > 4 * max_depth:
+            raise LoadError(f"nesting deeper than {max_depth} levels")
+    if text.count("[") + text.count("{") < max_depth:
         return
     depth = 0
     for char in text:
         if char in "[{":
             depth += 1
-            if depth > MAX_DEPTH:
-                raise LoadError(f"nesting deeper than {MAX_DEPTH} levels")
+            if depth > max_depth:
+                raise LoadError(f"nesting deeper than {max_depth} levels")
         elif char in "]}":
             depth = max(0, depth - 1)
 
 
 class _Converter:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int, max_expanded: int) -> None:
         self.text = text
+        self.max_depth = max_depth
+        self.max_expanded = max_expanded
         self.memo: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.expanded = 0
@@ -102,11 +103,11 @@ class _Converter:
             if isinstance(value, (MapNode, SeqNode)):
                 value.shared = True
             self.expanded += self.sizes[key]
-            if self.expanded > MAX_EXPANDED_NODES:
+            if self.expanded > self.max_expanded:
                 raise self.error("aliases expand to too many nodes (an alias bomb?)", 0)
             return value, True
-        if depth > MAX_DEPTH:
-            raise self.error(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.index)
+        if depth > self.max_depth:
+            raise self.error(f"nesting deeper than {self.max_depth} levels", node.start_mark.index)
         before = self.expanded
         value = self._convert_new(node, depth)
         self.memo[key] = value
@@ -217,9 +218,9 @@ class _Converter:
         return list(sources)
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXPANDED_NODES) -> Any:
     """Parse one YAML document into the model. Raises :class:`LoadError`."""
-    _check_depth(text)
+    _check_depth(text, max_depth)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -235,11 +236,11 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
     if node is None:
         raise LoadError("empty document")
-    converter = _Converter(text)
+    converter = _Converter(text, max_depth, max_expanded)
     try:
         value, _ = converter.convert(node)
     except RecursionError:
-        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+        raise LoadError(f"nesting deeper than {max_depth} levels") from None
     if isinstance(value, MapNode):
         value.opaque_tags = tuple(converter.opaque)
     return value
