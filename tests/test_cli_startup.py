@@ -31,6 +31,8 @@ HEAVY = (
     "cfnfix.output.sarif_format",
     "cfnfix.output.junit_format",
     "cfnfix.runner",
+    "cfnfix.fixer",
+    "cfnfix.writer",
 )
 
 PROBE = """

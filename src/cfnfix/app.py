@@ -7,18 +7,21 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cfnfix.config import Config, find_config, parse_config
 from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
 from cfnfix.files import Target, excluded, may_be_template
-from cfnfix.fixer import FixOutcome, fix_template
 from cfnfix.nodes import opaque_tags
 from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
 from cfnfix.source import Source, read_source, write_atomic
 from cfnfix.template import Template
-from cfnfix.writer import Writer
+
+if TYPE_CHECKING:  # the fixer and the writer are imported only when a run needs them
+    from cfnfix.fixer import FixOutcome
+    from cfnfix.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def validated_fix(
 ) -> tuple[FixOutcome, list[str]]:
     """Drop the fixes of every rule whose fixes introduce a cfn-lint error."""
     from cfnfix import validate
+    from cfnfix.fixer import fix_template
 
     refusals: list[str] = []
     excluded: set[str] = set()
@@ -137,6 +141,12 @@ def process(target: Target, options: Options) -> FileResult:
         )
 
 
+def _writer(template: Template) -> Writer:
+    from cfnfix.writer import Writer
+
+    return Writer(template)
+
+
 def _cfn_lint_available() -> bool:
     from cfnfix import validate
 
@@ -166,7 +176,7 @@ def _original_diagnostics(
         key = (finding.rule.id, finding.path, finding.message)
         remaining[key] = remaining.get(key, 0) + 1
     placed = []
-    writer = Writer(template) if options.with_edits else None
+    writer = _writer(template) if options.with_edits else None
     source = options.with_source
     for finding in run_rules(template, rules).findings:
         key = (finding.rule.id, finding.path, finding.message)
@@ -221,6 +231,8 @@ def _process(target: Target, options: Options) -> FileResult:
         checked = run_rules(template, rules)
         final = template
     else:
+        from cfnfix.fixer import fix_template
+
         outcome = fix_template(template, rules, options.unsafe_fixes)
         if options.validate and outcome.changed and _cfn_lint_available():
             outcome, refusals = validated_fix(template, rules, options.unsafe_fixes, outcome)
@@ -263,7 +275,7 @@ def _process(target: Target, options: Options) -> FileResult:
     if options.diff and result.changed:
         result.diagnostics = _original_diagnostics(template, rules, outcome, name, options)
     else:
-        writer = Writer(final) if options.with_edits else None  # style detected once per file
+        writer = _writer(final) if options.with_edits else None  # style detected once per file
         result.diagnostics = [
             Diagnostic.of(f, final, name, writer, options.with_source) for f in checked.findings
         ]
