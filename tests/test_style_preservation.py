@@ -89,7 +89,8 @@ def style_changes(before: str, after: str) -> list[str]:
                 continue  # the edited value itself: replaced whole
             if isinstance(old, yaml.ScalarNode):
                 continue
-            if _style(old) != _style(new):
+            # An empty `{}` or `[]` in block context may become a block collection.
+            if _style(old) != _style(new) and old.value:
                 problems.append(f"{line}: flow/block style of an edited collection changed")
         old_children, new_children = _children(old), _children(new)
         for key, (old_key, child) in old_children.items():

@@ -374,3 +374,16 @@ Resources:
         text, [SetKey(("Resources",), "N", {"Type": "AWS::SNS::Topic"}, before="B")]
     )
     assert out == text.replace("\n##", "\n  N:\n    Type: AWS::SNS::Topic\n\n##", 1)
+
+
+def test_long_entry_into_an_empty_flow_mapping_goes_block() -> None:
+    text = "Resources:\n  Q:\n    Type: X\n    Properties: {}\n"
+    rules = [{"Id": "AbortIncompleteMultipartUploads", "Status": "Enabled", "Days": 7}]
+    out = apply_changes(text, [SetKey(PROPS, "LifecycleConfiguration", {"Rules": rules})])
+    assert out == (
+        "Resources:\n  Q:\n    Type: X\n    Properties:\n      LifecycleConfiguration:\n"
+        "        Rules:\n          - Id: AbortIncompleteMultipartUploads\n"
+        "            Status: Enabled\n            Days: 7\n"
+    )
+    short = apply_changes(text, [SetKey(PROPS, "A", 1)])
+    assert short == text.replace("{}", "{A: 1}")

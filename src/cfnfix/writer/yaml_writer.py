@@ -18,6 +18,10 @@ from cfnfix.writer.plan import Op
 from cfnfix.writer.style import YamlStyle, dash_column
 
 
+# An entry added to an empty `{}` stays on its line up to this width, else goes block.
+MAX_FLOW_WIDTH = 100
+
+
 class YamlWriter:
     def __init__(self, text: str, root: MapNode, style: YamlStyle, newline: str) -> None:
         self.text = text
@@ -134,6 +138,13 @@ class YamlWriter:
     def insert_key(self, path: Path, key: str, value: Any, before: str | None) -> list[TextEdit]:
         mapping = self.node(path)
         assert isinstance(mapping, MapNode)
+        if not mapping and mapping.flow and path and not self.in_flow(path):
+            # `Properties: {}` in block context: a long entry is written in block style.
+            flow = self._insert_flow_key(path, mapping, key, value)
+            width = self.column(flow.start) + len(flow.replacement)
+            if width + len(self.text[flow.end : self.line_end(flow.end)]) > MAX_FLOW_WIDTH:
+                return [self.replace(path, {key: value})]
+            return [flow]
         if mapping.flow or not mapping:
             return [self._insert_flow_key(path, mapping, key, value)]
         first = next(iter(mapping))
