@@ -17,7 +17,6 @@ from cfnfix.writer.edits import TextEdit
 from cfnfix.writer.plan import Op
 from cfnfix.writer.style import YamlStyle, dash_column
 
-
 # An entry added to an empty `{}` stays on its line up to this width, else goes block.
 MAX_FLOW_WIDTH = 100
 
