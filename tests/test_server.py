@@ -515,3 +515,33 @@ async def test_configuration_file_discovery_and_reload(
     )
     assert {d.code for d in await diagnostics_for(client, uri, 1, seen)} == {"RT003", "TG001"}
     close(client, uri)
+
+
+async def test_incremental_change_after_non_ascii_text(client: RecordingClient) -> None:
+    """An editor's incremental edit, positioned in UTF-16 units after an emoji."""
+    uri = "untitled:incremental.yaml"
+    open_doc(client, uri, NON_ASCII)
+    before = await diagnostics_for(client, uri, 1)
+    assert any(d.code == "RT001" for d in before)
+    line = NON_ASCII.split("\n")[3]
+    start = len(line[: line.index("AWS::Logs::LogGroup")].encode("utf-16-le")) // 2
+    end = start + len("AWS::Logs::LogGroup")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+            [
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(3, start), types.Position(3, end)),
+                    text="AWS::SNS::Topic",
+                )
+            ],
+        )
+    )
+    after = await diagnostics_for(client, uri, 2)
+    assert not any(d.code == "RT001" for d in after)  # no longer a log group
+    assert any(d.code == "TG001" for d in after)
+    # The server's text is the client's: its fix-all edits give `cfnfix fix`'s result.
+    text = NON_ASCII.replace("AWS::Logs::LogGroup", "AWS::SNS::Topic")
+    fix_all = await actions(client, uri, whole(text), ["source.fixAll.cfnfix"])
+    assert apply(text, edits_of(fix_all[0], uri)) == fixed_in_process(text, "t.yaml")
+    close(client, uri)
