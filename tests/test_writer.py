@@ -387,3 +387,9 @@ def test_long_entry_into_an_empty_flow_mapping_goes_block() -> None:
     )
     short = apply_changes(text, [SetKey(PROPS, "A", 1)])
     assert short == text.replace("{}", "{A: 1}")
+
+
+def test_blank_line_between_entries_is_kept_when_the_last_has_a_comment() -> None:
+    text = "Resources:\n  A:\n    Type: X\n\n  # the consumer\n  B:\n    Type: Y\n"
+    out = apply_changes(text, [SetKey(("Resources",), "C", {"Type": "Z"})])
+    assert out == text + "\n  C:\n    Type: Z\n"

@@ -160,11 +160,8 @@ class YamlWriter:
         end = self.content_end(mapping[last], mapping.value_spans[last])
         at = self.line_end(end)
         # Entries separated by blank lines (resources, often) get one too.
-        gap = (
-            self.nl
-            if len(mapping) > 1 and self._blank_before(self.line_start(mapping.key_spans[last][0]))
-            else ""
-        )
+        last_line = self._above_comments(self.line_start(mapping.key_spans[last][0]), column)
+        gap = self.nl if len(mapping) > 1 and self._blank_before(last_line) else ""
         return [
             *self.keep_clipped_value(mapping[last], mapping.value_spans[last], at),
             TextEdit(at, at, self.nl + gap + text),
