@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cfnfix.changes import AppendItem
-from cfnfix.intrinsics import is_intrinsic
-from cfnfix.template import Resource
+from cfnfix.intrinsics import getatt_target, is_intrinsic
+from cfnfix.template import Resource, Template
 
 from ._values import free_name
 
@@ -22,6 +22,20 @@ def versioning_status(bucket: Resource) -> str | None:
         return "?"
     status = config.get("Status")
     return status if isinstance(status, str) else "?"
+
+
+def replication_destinations(template: Template) -> set[str]:
+    """Buckets of the template that another bucket's replication rules write into."""
+    found: set[str] = set()
+    for bucket in template.resources_of("AWS::S3::Bucket"):
+        rules = bucket.properties.get("ReplicationConfiguration")
+        rules = rules.get("Rules") if isinstance(rules, dict) else None
+        for rule in rules if isinstance(rules, list) else []:
+            destination = rule.get("Destination") if isinstance(rule, dict) else None
+            if isinstance(destination, dict):
+                target = getatt_target(destination.get("Bucket")) or ()
+                found.update(target[:1])
+    return found
 
 
 def guard_suppressed(resource: Resource, guard_rule: str) -> bool:

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._buckets import append_rule, has_enabled_rule_with, lifecycle_rules, versioning_status
+from ._buckets import (
+    append_rule,
+    has_enabled_rule_with,
+    lifecycle_rules,
+    replication_destinations,
+    versioning_status,
+)
 from ._values import readable
 
 
@@ -21,7 +27,9 @@ class BucketWithoutNoncurrentVersionExpiration(Rule):
 Reports every `AWS::S3::Bucket` whose versioning is `Enabled` and none of whose enabled
 lifecycle rules has `NoncurrentVersionExpiration` (or the older
 `NoncurrentVersionExpirationInDays`). A rule limited to a prefix or tags counts: the rule
-does not second-guess how the author split the bucket.
+does not second-guess how the author split the bucket. A bucket that another bucket of
+the template replicates into is not reported: a replica is versioned because replication
+requires it, and it is there to keep what the source had.
 """
     why = """
 A versioned bucket keeps every overwritten and deleted version, billed as stored data,
@@ -72,8 +80,9 @@ Resources:
 
     def check(self, template: Template) -> Iterator[Finding]:
         days = self.options["noncurrent-days"]
+        replicas = replication_destinations(template)
         for bucket in readable(template, "AWS::S3::Bucket"):
-            if versioning_status(bucket) != "Enabled":
+            if versioning_status(bucket) != "Enabled" or bucket.logical_id in replicas:
                 continue
             rules = lifecycle_rules(bucket)
             if rules is None or has_enabled_rule_with(
