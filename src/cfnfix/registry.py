@@ -29,7 +29,7 @@ ENTRY_POINT_GROUP = "cfnfix.rules"
 
 def _rules_in_module(module: ModuleType) -> list[type[Rule]]:
     found = []
-    for _, obj in sorted(vars(module).items()):
+    for obj in list(vars(module).values()):  # collect() orders rules by id
         if not isinstance(obj, type) or obj is Rule or not issubclass(obj, Rule):
             continue
         if obj.__module__ == module.__name__ and "id" in obj.__dict__:
@@ -105,6 +105,8 @@ def _scan_entry_points(group: str) -> list[EntryPoint] | None:
         except OSError:
             continue
         for name in names:
+            if not name.endswith(("-info", "-INFO")):
+                continue
             match = _DIST_DIR.match(name)
             if match is None:
                 continue
