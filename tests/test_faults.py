@@ -90,16 +90,16 @@ def test_a_file_changed_between_read_and_write_is_not_written(
 ) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(TEMPLATE)
-    from cfnfix import app
+    from cfnfix import fixer
 
-    real = app.fix_template
+    real = fixer.fix_template
 
     def edited_meanwhile(*args: object, **kwargs: object) -> object:
         outcome = real(*args, **kwargs)  # type: ignore[arg-type]
         path.write_text(TEMPLATE + "# someone else's edit\n")
         return outcome
 
-    monkeypatch.setattr(app, "fix_template", edited_meanwhile)
+    monkeypatch.setattr(fixer, "fix_template", edited_meanwhile)
     exit_code, stderr = _fix(path)
     assert exit_code == 2
     assert stderr.strip().splitlines() == [f"{path}: file changed since it was read; not written"]
