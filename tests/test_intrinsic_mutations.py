@@ -165,10 +165,11 @@ def test_fixing_after_intrinsic_mutation_never_crashes(
             assert not errors, (name, form, errors)
 
 
-def test_the_reported_policy_name_case(every_rule: list[Rule]) -> None:
-    """The issue's template: an inline policy named with ``!Sub`` on an async function."""
-    text = (REGRESSIONS / "intrinsic-policy-name.yaml").read_text(encoding="utf-8")
-    template = Template.parse(Source.from_text(text, "t.yaml"))
+@pytest.mark.parametrize("path", sorted(REGRESSIONS.glob("intrinsic-*")), ids=lambda p: p.name)
+def test_regression_fixtures(path: Path, every_rule: list[Rule]) -> None:
+    """Intrinsics that crashed a rule, kept as files (the issue's inline policy named
+    with ``!Sub`` on an async function, a bucket policy statement's ``Sid: !Sub``)."""
+    template = Template.parse(Source.from_text(path.read_text(encoding="utf-8"), "t.yaml"))
     assert _rule_errors(template, every_rule) == []
 
 
