@@ -214,3 +214,8 @@ def topic_publishers(template: Template) -> dict[str, dict[str, list[str]]]:
         return index
 
     return template.memoize("security.topic-publishers", compute)
+
+
+def statement_ids(listed: list[Any]) -> set[str]:
+    """The literal ``Sid`` values of a statement list (a ``Sid: !Sub ...`` is skipped)."""
+    return {s["Sid"] for s in listed if isinstance(s, dict) and isinstance(s.get("Sid"), str)}

@@ -20,6 +20,7 @@ from ._storage import (
     bucket_policies,
     cloudfront_origins,
     denies_insecure_transport,
+    statement_ids,
     statements,
 )
 
@@ -153,7 +154,7 @@ Resources:
             listed = get(policy.properties.get("PolicyDocument"), "Statement")
             if not isinstance(listed, list):
                 return None  # a JSON string, or a single statement
-            sid = free_name(SID, {get(s, "Sid") for s in listed})
+            sid = free_name(SID, statement_ids(listed))
             return Fix(
                 f"add a statement denying requests without TLS to {policy.logical_id}",
                 (

@@ -22,7 +22,7 @@ from ._kms import (
     key_allows_service,
     service_statement,
 )
-from ._storage import TOPIC_TYPE, statements, topic_publishers
+from ._storage import TOPIC_TYPE, statement_ids, statements, topic_publishers
 
 MAX_SHOWN = 3
 
@@ -163,7 +163,7 @@ Resources:
         if not isinstance(listed, list):
             return None  # a JSON string, or a single statement
         path = key.prop_path("KeyPolicy", "Statement")
-        sids = {get(s, "Sid") for s in listed}
+        sids = statement_ids(listed)
         changes = []
         for service in services:
             statement = service_statement(service)
