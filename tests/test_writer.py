@@ -295,10 +295,12 @@ def test_block_scalar_text_change_keeps_block_and_chomping() -> None:
     assert out == text.replace("        two", "        TWO")
 
 
-def test_folded_block_scalar_is_refused_not_flattened() -> None:
-    text = "Resources:\n  Q:\n    Type: X\n    Properties:\n      S: >\n        one\n        two\n"
+def test_folded_block_scalar_is_edited_inside_a_line_or_refused() -> None:
+    text = "Resources:\n  Q:\n    Type: X\n    Properties:\n      S: >\n        one arn:aws:x\n        two\n"
+    out = apply_changes(text, [ReplaceValue((*PROPS, "S"), "one arn:aws-cn:x two\n")])
+    assert out == text.replace("arn:aws:x", "arn:aws-cn:x")
     with pytest.raises(FixError, match="block scalar"):
-        apply_changes(text, [ReplaceValue((*PROPS, "S"), "one three\n")])
+        apply_changes(text, [ReplaceValue((*PROPS, "S"), "one arn:aws:x\ntwo\n")])
 
 
 def test_one_join_element_is_edited_alone_in_a_block_list() -> None:

@@ -319,8 +319,10 @@ class YamlWriter:
         indentation and every unchanged line stay as written."""
         header_end = self.line_end(indicator)
         header = self.text[indicator:header_end].split("#")[0].strip()
-        if header[:1] != "|" or any(ch.isdigit() or ch == "+" for ch in header):
-            raise FixError("cannot rewrite a folded or explicitly indented block scalar")
+        if any(ch.isdigit() or ch == "+" for ch in header):
+            raise FixError("cannot rewrite an explicitly indented or kept block scalar")
+        if header[:1] == ">":
+            return self._folded_edit(indicator, end, value)
         strip = "-" in header
         body_start = self.after_line(indicator)
         old_lines = self.text[body_start:end].split(self.nl) if end > body_start else []
@@ -348,6 +350,42 @@ class YamlWriter:
         while tail < limit - head and old_text[-1 - tail] == new_text[-1 - tail]:
             tail += 1
         return TextEdit(body_start + head, end - tail, new_text[head : len(new_text) - tail])
+
+    def _folded_edit(self, indicator: int, end: int, value: str) -> TextEdit:
+        """Change text inside one line of a folded block scalar (``>``), when its lines
+        fold plainly (no blank or more-indented lines) and the change stays on a line."""
+        header = self.text[indicator : self.line_end(indicator)].split("#")[0].strip()
+        body_start = self.after_line(indicator)
+        lines = self.text[body_start:end].split(self.nl)
+        indent = len(lines[0]) - len(lines[0].lstrip(" "))
+        pieces: list[tuple[int, str]] = []  # (offset of the line's text, the text)
+        at = body_start
+        for line in lines:
+            text = line.strip(" ")
+            if not text or len(line) - len(line.lstrip(" ")) != indent or "\t" in line:
+                raise FixError("cannot rewrite this folded block scalar")
+            pieces.append((at + indent, text))
+            at += len(line) + len(self.nl)
+        old = " ".join(text for _, text in pieces)
+        clipped = "-" not in header
+        if clipped != value.endswith("\n"):
+            raise FixError("the new text does not fit the block scalar's chomping")
+        new = value[:-1] if clipped else value
+        head = 0
+        limit = min(len(old), len(new))
+        while head < limit and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        stop, middle = len(old) - tail, new[head : len(new) - tail]
+        position = 0
+        for offset, text in pieces:
+            inside = position < head and stop < position + len(text)
+            if inside and "\n" not in middle and middle.isprintable():
+                return TextEdit(offset + head - position, offset + stop - position, middle)
+            position += len(text) + 1
+        raise FixError("cannot rewrite this folded block scalar across its lines")
 
     def remove_comment(self, line: int, column: int) -> TextEdit:
         starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
