@@ -17,6 +17,7 @@ from cfnfix_rules.dead_letter._refs import get, referenced_ids
 from cfnlint.api import lint_file
 from cfnlint.decode import decode_str
 
+from cfnfix import registry
 from cfnfix.rule import Applicability, Rule
 from cfnfix.source import read_source
 from cfnfix.template import Template
@@ -188,8 +189,11 @@ def test_sam_generated_roles_and_rules_fit_the_fix(
 
 
 def test_created_resources_satisfy_every_rule(fixed: dict[str, Path]) -> None:
-    """Nothing a DL fix creates is flagged by any installed rule (all families)."""
-    every_rule = make_rules(builtin_rules().values())
+    """Nothing a DL fix creates is flagged by any default rule (all families), except the
+    depth alarm a new dead-letter queue needs (MO002): that is another resource, which
+    MO002's own fix adds where the template has an alarm topic to send it to (fixing with
+    every rule then converges: tests/test_monitoring.py, tests/test_seed_stack.py)."""
+    every_rule = make_rules(registry.select(builtin_rules(), [], []))
     for path in FIXTURE_FILES:
         original = load(path)
         template = load(fixed[path.name])
@@ -198,7 +202,7 @@ def test_created_resources_satisfy_every_rule(fixed: dict[str, Path]) -> None:
         flagged = [
             f"{f.rule.id} {f.resource}: {f.message}"
             for f in check(template.text, every_rule, path.name)
-            if f.resource in created
+            if f.resource in created and f.rule.id != "MO002"
         ]
         assert not flagged, flagged
 
