@@ -193,19 +193,19 @@ def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
         out.append(
             ("fix of 2,000 resources under 3 s", f"{mid.fix.seconds:.2f} s", mid.fix.seconds < 3)
         )
-    worst = ""
-    met = True
-    for row in rows.values():
-        if len(row.files) != 1:
-            continue
+    # The single template whose peak is largest against its budget.
+    budgets = [
+        (run.peak_mib / (10 * row.size_mib + 60), run, row)
+        for row in rows.values()
+        if len(row.files) == 1
+        for run in (row.check, row.fix)
+        if run is not None
+    ]
+    if budgets:
+        share, run, row = max(budgets, key=lambda b: b[0])
         budget = 10 * row.size_mib + 60
-        for run in (row.check, row.fix):
-            if run is None:
-                continue
-            met &= run.peak_mib < budget
-            worst = max(worst, f"{run.peak_mib:.0f} MiB of {budget:.0f} MiB ({row.dataset})")
-    if worst:
-        out.append(("peak memory under 10x size + 60 MB (single templates)", worst, met))
+        measured = f"{run.peak_mib:.0f} MiB of {budget:.0f} MiB ({row.dataset})"
+        out.append(("peak memory under 10x size + 60 MB (single templates)", measured, share < 1))
     return out
 
 

@@ -42,6 +42,7 @@ from cfnfix.server.analysis import (
 )
 from cfnfix.server.positions import UTF16, LineIndex
 from cfnfix.writer import TextEdit
+from cfnfix.writer.edits import in_order
 
 log = logging.getLogger("cfnfix.server")
 CONVERTER = default_converter()  # type: ignore[no-untyped-call]
@@ -128,17 +129,10 @@ def diagnostics_of(analysis: Analysis, lines: LineIndex) -> list[dict[str, Any]]
 def lsp_edits(lines: LineIndex, edits: Sequence[TextEdit]) -> list[types.TextEdit]:
     """LSP edits in the order :func:`cfnfix.writer.apply_edits` applies them (LSP applies
     edits at one position in array order), an idempotent edit asked for twice once."""
-    ordered = sorted(enumerate(edits), key=lambda p: (p[1].start, -p[1].depth, p[0]))
-    result = []
-    seen: set[tuple[int, int, str]] = set()
-    for _, edit in ordered:
-        if edit.idempotent:
-            key = (edit.start, edit.end, edit.replacement)
-            if key in seen:
-                continue
-            seen.add(key)
-        result.append(types.TextEdit(_range(lines, edit.start, edit.end), edit.replacement))
-    return result
+    return [
+        types.TextEdit(_range(lines, edit.start, edit.end), edit.replacement)
+        for edit in in_order(edits)
+    ]
 
 
 def hover_text(items: Sequence[Item]) -> str:

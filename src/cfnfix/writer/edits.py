@@ -30,11 +30,11 @@ def overlaps(a: TextEdit, b: TextEdit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
-    """Apply non-overlapping edits; insertions at one point go deepest first, then in order."""
+def in_order(edits: Sequence[TextEdit]) -> list[TextEdit]:
+    """Edits in the order they apply: by position, insertions at one point deepest first,
+    then as given; an idempotent edit asked for twice is kept once."""
     ordered = sorted(enumerate(edits), key=lambda pair: (pair[1].start, -pair[1].depth, pair[0]))
-    out: list[str] = []
-    cursor = 0
+    result: list[TextEdit] = []
     seen: set[tuple[int, int, str]] = set()
     for _, edit in ordered:
         if edit.idempotent:
@@ -42,6 +42,15 @@ def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
             if key in seen:
                 continue
             seen.add(key)
+        result.append(edit)
+    return result
+
+
+def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
+    """Apply non-overlapping edits, in the order of :func:`in_order`."""
+    out: list[str] = []
+    cursor = 0
+    for edit in in_order(edits):
         if edit.start < cursor:
             raise ValueError("overlapping edits")
         out.append(text[cursor : edit.start])
