@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -109,8 +110,11 @@ def test_a_file_changed_between_read_and_write_is_not_written(
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root")
 def test_read_only_directory_for_a_user_without_rights(tmp_path: Path) -> None:
-    """Root ignores permissions, so the real check runs cfnfix as nobody."""
-    folder = tmp_path / "ro"
+    """Root ignores permissions, so the real check runs cfnfix as nobody (in a folder
+    nobody can reach: pytest's own temporary folders are private to root)."""
+    reachable = Path(tempfile.mkdtemp(prefix="cfnfix-ro-"))
+    reachable.chmod(0o755)
+    folder = reachable / "ro"
     folder.mkdir()
     path = folder / "t.yaml"
     path.write_text(TEMPLATE)
@@ -127,7 +131,11 @@ def test_read_only_directory_for_a_user_without_rights(tmp_path: Path) -> None:
         pytest.skip("nobody cannot import cfnfix here")
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [f"{path}: cannot write: Permission denied"]
-    assert path.read_text() == TEMPLATE and _leftovers(folder) == []
+    try:
+        assert path.read_text() == TEMPLATE and _leftovers(folder) == []
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(reachable)
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -211,7 +211,11 @@ def _root_configs(paths: Sequence[Path], config_file: Path | None) -> list[Confi
     found: dict[int, Config] = {}
     for path in paths:
         # A directory's own configuration file applies to it: look up from inside it.
-        anchor = path / "__cfnfix__" if path.is_dir() else path
+        try:
+            is_dir = path.is_dir()
+        except OSError:  # unreachable (no permission): reading it reports that, once
+            is_dir = False
+        anchor = path / "__cfnfix__" if is_dir else path
         config = config_for(anchor, options)
         found.setdefault(id(config), config)
     return list(found.values())
