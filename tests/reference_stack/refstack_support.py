@@ -12,8 +12,11 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACK_DIR = REPO_ROOT / "reference_stack"
@@ -94,6 +97,16 @@ class Env:
 
     def thumbnail(self, key: str) -> bytes:
         return bytes(self.s3.get_object(Bucket=THUMBNAIL_BUCKET, Key=key)["Body"].read())
+
+
+def client_error(code: str, status: int, operation: str = "GetObject") -> ClientError:
+    """The ``ClientError`` botocore raises for an AWS error ``code`` with HTTP ``status``."""
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
+    )
 
 
 def s3_event(

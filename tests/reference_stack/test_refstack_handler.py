@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from PIL import Image
-from refstack_support import THUMBNAIL_BUCKET, UPLOAD_BUCKET, Env, LambdaContext, s3_event
+from refstack_support import (
+    THUMBNAIL_BUCKET,
+    UPLOAD_BUCKET,
+    Env,
+    LambdaContext,
+    client_error,
+    s3_event,
+)
 from thumbnailer import aws as handler_aws
 from thumbnailer.app import TransientError, handler
 
@@ -267,13 +274,6 @@ def test_malformed_record_is_rejected(aws: Env, context: LambdaContext) -> None:
 
 
 # --- transient and unexpected errors raise --------------------------------------------------
-
-
-def client_error(code: str, status: int, operation: str = "GetObject") -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        operation,
-    )
 
 
 @pytest.mark.parametrize(

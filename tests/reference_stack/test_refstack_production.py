@@ -27,6 +27,7 @@ from refstack_support import (
     UPLOAD_BUCKET,
     Env,
     LambdaContext,
+    client_error,
     encode,
     s3_event,
     two_tone,
@@ -474,13 +475,7 @@ def test_item_is_failed_not_processing_after_the_last_retry(
     event = upload("uploads/doomed.jpg", images["jpeg"])
 
     def broken(**_: Any) -> None:
-        raise ClientError(
-            {
-                "Error": {"Code": "KMS.DisabledException"},
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            },
-            "PutObject",
-        )
+        raise client_error("KMS.DisabledException", 400, "PutObject")
 
     monkeypatch.setattr(handler_aws.client("s3"), "put_object", broken)
     retries = template()["Resources"]["ProcessorInvokeConfig"]["Properties"]["MaximumRetryAttempts"]
