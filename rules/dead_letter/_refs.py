@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cfnfix.intrinsics import function_of, sub_parts, sub_variables
-from cfnfix.nodes import walk
+from cfnfix.nodes import Path, walk
 from cfnfix.template import Resource, Template
 
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
@@ -26,26 +26,30 @@ def referenced_ids(value: Any) -> list[str]:
     ``value``; ``Ref: Fn.Alias`` (SAM) counts as ``Fn``. Pseudo parameters are skipped.
     """
     found: list[str] = []
-    for name in _references(value):
-        name = name.split(".", 1)[0]
+    for _, name, _ in references(value):
         if not name.startswith("AWS::") and name not in found:
             found.append(name)
     return found
 
 
-def _references(value: Any) -> Iterator[str]:
+def references(value: Any, path: Path = ()) -> Iterator[tuple[Path, str, str]]:
+    """``(path of the intrinsic, logical id or parameter, spelling)`` of each reference
+    below ``value`` (``path`` is where ``value`` is): ``Ref``, ``Fn::GetAtt`` and the
+    ``${...}`` of ``Fn::Sub``; the name is without its attribute, the spelling as written
+    (``!GetAtt Fn.Arn``, ``${Bucket.Arn}``)."""
     fn = function_of(value)
     if fn is not None:
         key, arg = fn
         if key == "Ref" and isinstance(arg, str):
-            yield arg
+            yield path, arg, f"!Ref {arg}"
             return
         if key == "Fn::GetAtt":
-            if isinstance(arg, str):
-                yield arg
-                return
+            name = arg.split(".", 1)[0] if isinstance(arg, str) else None
             if isinstance(arg, list) and arg and isinstance(arg[0], str):
-                yield arg[0]
+                name = arg[0]
+                arg = ".".join(str(a) for a in arg)
+            if name is not None:
+                yield path, name, f"!GetAtt {arg}"
                 return
         if key == "Fn::Sub":
             parts = sub_parts(value)
@@ -53,18 +57,19 @@ def _references(value: Any) -> Iterator[str]:
                 text, variables = parts
                 for name in sub_variables(text):
                     if name not in variables:
-                        yield name
-                for item in variables.values():
-                    yield from _references(item)
+                        yield path, name.split(".", 1)[0], "${" + name + "}"
+                arg_path = (*path, "Fn::Sub", 1) if isinstance(arg, list) else path
+                for var, item in variables.items():
+                    yield from references(item, (*arg_path, var))
                 return
-        yield from _references(arg)
+        yield from references(arg, (*path, key))
         return
     if isinstance(value, dict):
-        for item in value.values():
-            yield from _references(item)
+        for key, item in value.items():
+            yield from references(item, (*path, key))
     elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
+        for index, item in enumerate(value):
+            yield from references(item, (*path, index))
 
 
 def sub_text(value: Any) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from cfnfix.intrinsics import PSEUDO_PARAMETERS, function_of, sub_parts, sub_var
 from cfnfix.nodes import Path, to_plain
 from cfnfix.template import Template
 
+from ..dead_letter._refs import references
 from ..security._loops import s3_triggers
 
 _VAR = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -37,43 +37,6 @@ class Edge:
         keys = self.path[3:] if self.path[2:3] == ("Properties",) else self.path[2:3]
         where = ".".join(str(k) for k in keys)
         return f"{self.source} -> {self.target} ({where}: {self.why})"
-
-
-def references(value: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
-    """`(path of the intrinsic, logical id or parameter, spelling)` of each reference."""
-    fn = function_of(value)
-    if fn is not None:
-        key, arg = fn
-        if key == "Ref" and isinstance(arg, str):
-            yield path, arg, f"!Ref {arg}"
-            return
-        if key == "Fn::GetAtt":
-            name = arg.split(".", 1)[0] if isinstance(arg, str) else None
-            if isinstance(arg, list) and arg and isinstance(arg[0], str):
-                name = arg[0]
-                arg = ".".join(str(a) for a in arg)
-            if name is not None:
-                yield path, name, f"!GetAtt {arg}"
-                return
-        if key == "Fn::Sub":
-            parts = sub_parts(value)
-            if parts is not None:
-                text, variables = parts
-                for name in sub_variables(text):
-                    if name not in variables:
-                        yield path, name.split(".", 1)[0], "${" + name + "}"
-                arg_path = (*path, "Fn::Sub", 1) if isinstance(arg, list) else path
-                for var, item in variables.items():
-                    yield from references(item, (*arg_path, var))
-                return
-        yield from references(arg, (*path, key))
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from references(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from references(item, (*path, index))
 
 
 def dependency_graph(template: Template) -> dict[str, list[Edge]]:
