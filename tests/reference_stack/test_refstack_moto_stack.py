@@ -59,6 +59,31 @@ def template_for_moto() -> str:
     return str(dump_json(template))
 
 
+def create_stack(s3: Any, cloudformation: Any, code: bytes, **parameters: str) -> dict[str, Any]:
+    """Upload ``code`` as the function's artifact, create the stack with the required
+    parameters and ``parameters``; return the stack's description."""
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET)  # the function's code must exist first
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=code)
+    values = {
+        "ArtifactBucket": ARTIFACT_BUCKET,
+        "ArtifactKey": ARTIFACT_KEY,
+        "AlarmEmail": "ops@example.com",
+        **parameters,
+    }
+    cloudformation.create_stack(
+        StackName=STACK,
+        TemplateBody=template_for_moto(),
+        Capabilities=["CAPABILITY_IAM"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+    )
+    (description,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+    return dict(description)
+
+
+def outputs_of(description: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]}
+
+
 @pytest.fixture
 def stack(
     aws_credentials: None, monkeypatch: pytest.MonkeyPatch, lambda_zip: Path
@@ -70,26 +95,17 @@ def stack(
     with mock_aws():
         fast_default_session()
         handler_aws.reset_clients()
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=ARTIFACT_BUCKET)  # the function's code must exist first
-        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=lambda_zip.read_bytes())
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(
-            StackName=STACK,
-            TemplateBody=template_for_moto(),
-            Capabilities=["CAPABILITY_IAM"],
-            Parameters=[
-                {"ParameterKey": "ArtifactBucket", "ParameterValue": ARTIFACT_BUCKET},
-                {"ParameterKey": "ArtifactKey", "ParameterValue": ARTIFACT_KEY},
-                {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.com"},
-                {"ParameterKey": "Environment", "ParameterValue": "staging"},
-            ],
+        description = create_stack(
+            boto3.client("s3", region_name=REGION),
+            cloudformation,
+            lambda_zip.read_bytes(),
+            Environment="staging",
         )
-        description = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
         resources = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
         yield {
             "status": description["StackStatus"],
-            "outputs": {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]},
+            "outputs": outputs_of(description),
             "resources": {r["LogicalResourceId"]: r for r in resources},
             "boto3": boto3,
             "zip": lambda_zip,
@@ -274,23 +290,11 @@ def test_the_deployed_archive_runs_against_the_stack(
             return boto3.client(service, region_name=REGION, endpoint_url=endpoint)
 
         built = host_zip.read_bytes()
-        client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
-        client("s3").put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=built)
-        cloudformation = client("cloudformation")
-        cloudformation.create_stack(
-            StackName=STACK,
-            TemplateBody=template_for_moto(),
-            Capabilities=["CAPABILITY_IAM"],
-            Parameters=[
-                {"ParameterKey": "ArtifactBucket", "ParameterValue": ARTIFACT_BUCKET},
-                {"ParameterKey": "ArtifactKey", "ParameterValue": ARTIFACT_KEY},
-                {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.com"},
-                {"ParameterKey": "Architecture", "ParameterValue": architecture},
-            ],
+        description = create_stack(
+            client("s3"), client("cloudformation"), built, Architecture=architecture
         )
-        (description,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
         assert description["StackStatus"] == "CREATE_COMPLETE"
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]}
+        outputs = outputs_of(description)
         config = client("lambda").get_function_configuration(FunctionName=outputs["FunctionArn"])
         assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(built).digest()).decode()
 
