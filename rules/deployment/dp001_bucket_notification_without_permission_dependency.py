@@ -120,18 +120,21 @@ Resources:
                 "CloudFormation may create the bucket first, and S3 then fails with "
                 '"Unable to validate the following destination configurations"'
             )
-            changes, problem = self._plan(template, bucket, permissions)
-            if changes is None:
+            rewrites, problem = self._rewrites(template, bucket, permissions)
+            if rewrites is None:
                 yield self.finding(bucket.path, f"{message}; {problem}")
                 continue
             description = f"add DependsOn {names}"
-            if len(changes) > len(add_depends_on(bucket, [p.logical_id for p in permissions])):
+            if rewrites:
                 description += " and build the permission's bucket ARN from the bucket name"
+            changes = rewrites + add_depends_on(bucket, [p.logical_id for p in permissions])
             yield self.finding(bucket.path, message, fix=Fix.safe(description, *changes))
 
-    def _plan(
+    def _rewrites(
         self, template: Template, bucket: Resource, permissions: list[Resource]
     ) -> tuple[list[Change] | None, str]:
+        """The changes that free the permissions from the bucket before the DependsOn is
+        added (none when they do not refer to it), or `None` and why there is no fix."""
         changes: list[Change] = []
         graph = dependency_graph(template)
         for permission in permissions:
@@ -142,10 +145,10 @@ Resources:
                 )
             if not depends_on(template, permission.logical_id, bucket.logical_id):
                 continue
-            others = [e for e in graph[permission.logical_id] if e.target != bucket.logical_id]
             if any(
-                e.target == bucket.logical_id or depends_on(template, e.target, bucket.logical_id)
-                for e in others
+                depends_on(template, e.target, bucket.logical_id)
+                for e in graph[permission.logical_id]
+                if e.target != bucket.logical_id
             ):
                 return None, (
                     f"{permission.logical_id} depends on the bucket through other resources"
@@ -162,5 +165,4 @@ Resources:
                     "circular: give the bucket a BucketName and build the SourceArn from it"
                 )
             changes += rewritten
-        changes += add_depends_on(bucket, [p.logical_id for p in permissions])
         return changes, ""
