@@ -194,6 +194,28 @@ NETWORK_HINTS = (
 )
 
 
+def pinned_pillow() -> str:
+    """The Pillow version requirements.txt pins for the deployment package."""
+    import re
+
+    text = (HANDLER_DIR / "requirements.txt").read_text()
+    match = re.search(r"^Pillow==([^\s\\]+)", text, re.MULTILINE | re.IGNORECASE)
+    assert match, "requirements.txt must pin Pillow exactly"
+    return match.group(1)
+
+
+def load_build_module() -> Any:
+    """``reference_stack/build.py`` imported as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refstack_build", BUILD_SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while executing
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_build(output: Path, *args: str) -> Path:
     """Run ``build.py --output OUTPUT ARGS``; skip the test if PyPI is unreachable."""
     import subprocess

@@ -15,27 +15,17 @@ If pip cannot download the wheels the tests are skipped with pip's reason.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
-from refstack_support import BUILD_SCRIPT, HANDLER_DIR
+from refstack_support import load_build_module, pinned_pillow
 
 ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
-
-
-def pinned_pillow() -> str:
-    text = (HANDLER_DIR / "requirements.txt").read_text()
-    match = re.search(r"^Pillow==([^\s\\]+)", text, re.MULTILINE | re.IGNORECASE)
-    assert match, "requirements.txt must pin Pillow exactly"
-    return match.group(1)
 
 
 def test_pillow_pin_is_patched() -> None:
@@ -84,15 +74,6 @@ def test_zip_is_reproducible(lambda_zip: Path, tmp_path: Path) -> None:
     again = build.make_zip(root, tmp_path / "again.zip")
     digest = hashlib.sha256
     assert digest(again.read_bytes()).digest() == digest(lambda_zip.read_bytes()).digest()
-
-
-def load_build_module() -> Any:
-    spec = importlib.util.spec_from_file_location("refstack_build", BUILD_SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while executing
-    spec.loader.exec_module(module)
-    return module
 
 
 IMPORT_CHECK = r"""

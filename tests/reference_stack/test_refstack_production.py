@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from refstack_support import (
+    BUILD_SCRIPT,
     HANDLER_DIR,
     TEMPLATE,
     THUMBNAIL_BUCKET,
@@ -29,6 +30,7 @@ from refstack_support import (
     LambdaContext,
     client_error,
     encode,
+    pinned_pillow,
     s3_event,
     two_tone,
 )
@@ -73,10 +75,9 @@ def test_the_crafted_exif_really_breaks_exif_transpose() -> None:
     import PIL
     from PIL import ImageOps
 
-    pinned = re.search(r"^Pillow==([^\s\\]+)", (HANDLER_DIR / "requirements.txt").read_text(), re.M)
-    assert pinned
-    if PIL.__version__ != pinned.group(1):
-        pytest.skip(f"the fixture was crafted for Pillow {pinned.group(1)}, not {PIL.__version__}")
+    pinned = pinned_pillow()
+    if PIL.__version__ != pinned:
+        pytest.skip(f"the fixture was crafted for Pillow {pinned}, not {PIL.__version__}")
 
     image = Image.open(io.BytesIO(exif_type_error_jpeg()))
     with pytest.raises(TypeError):
@@ -514,7 +515,7 @@ def test_build_refuses_requirements_without_hashes(tmp_path: Any) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(HANDLER_DIR.parent / "build.py"),
+            str(BUILD_SCRIPT),
             "--requirements",
             str(unhashed),
             "--output",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cfn_flip import load_yaml
-from refstack_support import FIXTURES, STACK_DIR, TEMPLATE
+from refstack_support import FIXTURES, STACK_DIR, TEMPLATE, load_build_module
 
 REQUIRED_TAGS = {"iac-rlhf-amazon": "true", "Environment": {"Ref": "Environment"}}
 STATEFUL_TYPES = {
@@ -312,17 +312,12 @@ def test_key_policy_grants_the_services_that_use_the_key(resources: dict[str, An
 def test_function_matches_handler_and_build(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    import importlib.util
-
     from thumbnailer import app
 
     props = resources["ProcessorFunction"]["Properties"]
     module_name, function_name = props["Handler"].rsplit(".", 1)
     assert module_name == app.__name__ and getattr(app, function_name) is app.handler
-    spec = importlib.util.spec_from_file_location("refstack_build", STACK_DIR / "build.py")
-    assert spec and spec.loader
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_build_module()
     assert props["Runtime"] == f"python{build.DEFAULT_PYTHON}"
     assert props["Architectures"] == [{"Ref": "Architecture"}]
     architecture = template["Parameters"]["Architecture"]
