@@ -123,6 +123,11 @@ class BucketName:
     sub_text: str
     names: frozenset[str]  # parameters the Sub text uses (must not be shadowed)
 
+    @property
+    def arn(self) -> str:
+        """The bucket's ARN as `Fn::Sub` text."""
+        return "arn:${AWS::Partition}:s3:::" + self.sub_text
+
 
 def known_name(template: Template, bucket_id: str) -> BucketName | None:
     """The bucket's name when the template states it without resources: a literal, a
@@ -194,7 +199,7 @@ def _transform(value: Any, bucket: str, name: BucketName) -> tuple[Any, bool]:
             if isinstance(target, list) and target and target[0] == bucket:
                 if len(target) != 2 or target[1] != "Arn":
                     return value, False
-                return {"Fn::Sub": _arn(name)}, True
+                return {"Fn::Sub": name.arn}, True
             return value, True
         if key == "Fn::Sub":
             parts = sub_parts(value)
@@ -229,10 +234,6 @@ def _transform(value: Any, bucket: str, name: BucketName) -> tuple[Any, bool]:
     return value, True
 
 
-def _arn(name: BucketName) -> str:
-    return "arn:${AWS::Partition}:s3:::" + name.sub_text
-
-
 def _mentions(text: str, bucket: str) -> bool:
     return any(n.split(".", 1)[0] == bucket for n in sub_variables(text))
 
@@ -250,7 +251,7 @@ def _rewrite_sub_text(
         if variable == bucket:
             return name.sub_text
         if variable == f"{bucket}.Arn":
-            return _arn(name)
+            return name.arn
         if variable.split(".", 1)[0] == bucket:
             ok = False
         return match.group(0)

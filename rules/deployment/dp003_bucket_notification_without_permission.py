@@ -120,7 +120,7 @@ Resources:
             }
             bucket_name = known_name(template, trigger.bucket)
             if bucket_name is not None:
-                props["SourceArn"] = Sub("arn:${AWS::Partition}:s3:::" + bucket_name.sub_text)
+                props["SourceArn"] = Sub(bucket_name.arn)
             body = new_resource(PERMISSION_TYPE, props, self.settings, condition=condition)
             fix = Fix.unsafe(
                 f"add permission {name} for S3 and make the bucket depend on it",
