@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfnfix_rules.dead_letter._refs import get
+from cfnfix_rules.security._kms import aws_managed
 
 from cfnfix.changes import SetKey, add_resource
 from cfnfix.compliant import new_resource, unique_name
@@ -18,7 +19,6 @@ from cfnfix.template import Resource, Template
 
 from ._alarms import ALARM_TYPE, ALARM_TYPES, TOPIC_TYPE
 
-AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 PERIOD = 300
 
 
@@ -31,10 +31,9 @@ class Action:
     label: str  # "topic AlarmTopic", "parameter AlarmTopicArn"
 
 
-def _topic_usable(topic: Resource) -> bool:
+def _topic_usable(template: Template, topic: Resource) -> bool:
     """CloudWatch cannot publish to a topic encrypted with the AWS managed key."""
-    key = topic.properties.get("KmsMasterKeyId")
-    return not (isinstance(key, str) and key.endswith(AWS_MANAGED_SNS_KEY))
+    return not aws_managed(template, topic.properties.get("KmsMasterKeyId"), "sns")
 
 
 def _as_action(template: Template, value: Any) -> Action | None:
@@ -43,7 +42,7 @@ def _as_action(template: Template, value: Any) -> Action | None:
         target = template.resolve(name)
         if target.kind == "resource":
             resource = template.resources[name]
-            if resource.type == TOPIC_TYPE and _topic_usable(resource):
+            if resource.type == TOPIC_TYPE and _topic_usable(template, resource):
                 return Action(value, resource.condition, f"topic {name}")
             return None
         if target.kind == "parameter":
