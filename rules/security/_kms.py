@@ -21,6 +21,7 @@ from cfnfix.template import Resource, Template
 
 from ..dead_letter._refs import as_bool, json_value, referenced_ids
 from ..retention._values import plain_properties, symbolic
+from ._storage import as_list
 
 KEY_TYPE = "AWS::KMS::Key"
 ALIAS_TYPE = "AWS::KMS::Alias"
@@ -35,10 +36,6 @@ PUBLISHER_SERVICES = {
 }
 # What a service needs on the key of an encrypted topic or queue it sends to.
 PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def symmetric_keys(template: Template) -> list[Resource]:
@@ -164,7 +161,7 @@ def aws_managed(template: Template, value: Any, service: str) -> bool:
 def _statements(document: Any) -> list[dict[str, Any]]:
     document = json_value(document)
     statements = document.get("Statement") if isinstance(document, dict) else None
-    return [s for s in _as_list(statements) if isinstance(s, dict)]
+    return [s for s in as_list(statements) if isinstance(s, dict)]
 
 
 def _service_matches(value: Any, service: str) -> bool:
@@ -188,11 +185,11 @@ def key_allows_service(key: Resource, service: str, actions: Iterable[str]) -> b
         principal = statement.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else None
         everyone = principal == "*" or (
-            isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+            isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
         )
-        if not everyone and not any(_service_matches(s, service) for s in _as_list(services)):
+        if not everyone and not any(_service_matches(s, service) for s in as_list(services)):
             continue
-        granted += [a.lower() for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+        granted += [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
     return all(
         any(fnmatch.fnmatchcase(w, g) or fnmatch.fnmatchcase(g, w) for g in granted) for w in wanted
     )
