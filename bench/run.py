@@ -95,6 +95,18 @@ CFNLINT_OK = (0, 2, 4, 6, 8, 10, 12, 14)
 CHECKOV_OK = (0, 1)
 
 
+def run_other(name: str, command: list[str], paths: list[str]) -> Run:
+    """One timed run of another tool (cfn-lint or checkov) over ``paths``."""
+    if name == "checkov":
+        return timed([*command, "--quiet", "--compact", "-f", *paths], CHECKOV_OK)
+    return timed([*command, *paths], CFNLINT_OK)
+
+
+def memory_budget_mib(row: Row) -> float:
+    """The target: peak memory under 10x the template's size plus 60 MB."""
+    return 10 * row.size_mib + 60
+
+
 def comparable(files: list[Path]) -> list[Path]:
     """Files every tool can process (found in a child process, so that this process stays
     small: a child's peak memory counts its parent's at the time of the fork)."""
@@ -150,9 +162,7 @@ def measure(
     check = median([timed([*cfnfix_command(), "check", *paths], CFNFIX_OK) for _ in range(repeat)])
     row = Row(dataset, files, sum(f.stat().st_size for f in files) / MIB, check)
     for name, command in others.items():
-        allowed = CHECKOV_OK if name == "checkov" else CFNLINT_OK
-        args = ["--quiet", "--compact", "-f", *paths] if name == "checkov" else paths
-        row.tools[name] = median([timed([*command, *args], allowed) for _ in range(repeat)])
+        row.tools[name] = median([run_other(name, command, paths) for _ in range(repeat)])
     if fix:
         runs = []
         for _ in range(repeat):
@@ -195,7 +205,7 @@ def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
         )
     # The single template whose peak is largest against its budget.
     budgets = [
-        (run.peak_mib / (10 * row.size_mib + 60), run, row)
+        (run.peak_mib / memory_budget_mib(row), run, row)
         for row in rows.values()
         if len(row.files) == 1
         for run in (row.check, row.fix)
@@ -203,8 +213,7 @@ def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
     ]
     if budgets:
         share, run, row = max(budgets, key=lambda b: b[0])
-        budget = 10 * row.size_mib + 60
-        measured = f"{run.peak_mib:.0f} MiB of {budget:.0f} MiB ({row.dataset})"
+        measured = f"{run.peak_mib:.0f} MiB of {memory_budget_mib(row):.0f} MiB ({row.dataset})"
         out.append(("peak memory under 10x size + 60 MB (single templates)", measured, share < 1))
     return out
 
@@ -287,8 +296,7 @@ def main() -> None:
         warm.write_text(ONE_RESOURCE)
         timed([*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)], CFNFIX_OK)
         for name, command in others.items():
-            args_ = ["--quiet", "--compact", "-f", str(warm)] if name == "checkov" else [str(warm)]
-            timed([*command, *args_], CHECKOV_OK if name == "checkov" else CFNLINT_OK)
+            run_other(name, command, [str(warm)])
     start = startup(args.startup_repeat)
     rows: dict[str, Row] = {}
     if CORPUS.is_dir() and not args.no_corpus:
