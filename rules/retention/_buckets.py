@@ -38,13 +38,6 @@ def replication_destinations(template: Template) -> set[str]:
     return found
 
 
-def guard_suppressed(resource: Resource, guard_rule: str) -> bool:
-    """Whether the resource opts out of a cfn-guard rule (``Metadata.guard.SuppressedRules``)."""
-    guard = resource.metadata.get("guard")
-    rules = guard.get("SuppressedRules") if isinstance(guard, dict) else None
-    return isinstance(rules, list) and guard_rule in rules
-
-
 def lifecycle_rules(bucket: Resource) -> list[dict[str, Any]] | None:
     """The bucket's lifecycle rules; ``None`` when they cannot be read (intrinsics)."""
     config = bucket.properties.get("LifecycleConfiguration")

@@ -8,11 +8,8 @@ from cfnfix.changes import ReplaceValue, set_property
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Template
 
-from ._buckets import guard_suppressed, versioning_status
+from ._buckets import versioning_status
 from ._values import readable
-
-# cfn-guard's rule for the same check; a bucket suppressing it has opted out.
-GUARD_RULE = "S3_BUCKET_VERSIONING_ENABLED"
 
 
 class BucketWithoutVersioning(Rule):
@@ -25,7 +22,7 @@ class BucketWithoutVersioning(Rule):
 Reports every `AWS::S3::Bucket` without a `VersioningConfiguration`, or whose literal
 `Status` is `Suspended`. A bucket whose `Metadata` opts out of cfn-guard's
 `S3_BUCKET_VERSIONING_ENABLED` rule (`guard: {SuppressedRules: [...]}`) is not reported:
-the author already decided.
+the author already decided (see docs/suppressions.md).
 """
     why = """
 Without versioning, an overwrite or a delete (by a bug, a script or a person) destroys the
@@ -61,8 +58,6 @@ Resources:
 
     def check(self, template: Template) -> Iterator[Finding]:
         for bucket in readable(template, "AWS::S3::Bucket"):
-            if guard_suppressed(bucket, GUARD_RULE):
-                continue
             status = versioning_status(bucket)
             if status is None:
                 yield self.finding(

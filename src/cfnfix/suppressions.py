@@ -1,11 +1,12 @@
 """Suppressions: findings a template says to ignore, in cfnfix's syntax and in the
-syntaxes teams already wrote for cfn-lint, checkov and cfn_nag.
+syntaxes teams already wrote for cfn-lint, checkov, cfn_nag and cfn-guard.
 
 - ``Metadata: {cfnfix: {ignore: [{id: RT001, reason: ...}]}}`` on a resource, or on
   the template (its top-level ``Metadata``) for every finding in the file;
 - ``# cfnfix: ignore[RT001,HC] reason`` on the finding's line or the line above;
 - ``Metadata.cfn-lint.config.ignore_checks``, ``Metadata.checkov.skip`` and
-  ``# checkov:skip=CKV_...:reason``, ``Metadata.cfn_nag.rules_to_suppress``: each id
+  ``# checkov:skip=CKV_...:reason``, ``Metadata.cfn_nag.rules_to_suppress``,
+  ``Metadata.guard.SuppressedRules``: each id
   that has a cfnfix counterpart (:data:`FOREIGN_IDS`) suppresses that cfnfix rule.
 
 An id may be any selector (rule id, name, family or prefix).
@@ -41,6 +42,9 @@ FOREIGN_IDS: dict[str, dict[str, tuple[str, ...]]] = {
         "CKV_AWS_139": ("RT007",),  # RDS cluster without deletion protection
         "CKV_AWS_293": ("RT007",),  # database instance without deletion protection
     },
+    "cfn-guard": {
+        "S3_BUCKET_VERSIONING_ENABLED": ("RT008",),  # S3 bucket without versioning
+    },
     "cfn_nag": {
         "W86": ("RT001",),  # log group without RetentionInDays
         "W28": ("HC005",),  # resource with an explicit (physical) name
@@ -56,7 +60,7 @@ _CHECKOV_COMMENT = re.compile(r"#\s*checkov:skip=([A-Za-z0-9_]+)(?::\s*(.*))?$")
 class Suppression:
     selectors: tuple[str, ...]  # cfnfix selectors (foreign ids already mapped)
     reason: str | None
-    tool: str  # "cfnfix" | "cfn-lint" | "checkov" | "cfn_nag"
+    tool: str  # "cfnfix" | "cfn-lint" | "checkov" | "cfn_nag" | "cfn-guard"
     resource: str | None = None  # None: the whole template (or a line)
     line: int | None = None  # comment form: the line of the comment
     column: int = 0  # comment form: the column of its "#"
@@ -114,6 +118,9 @@ def _from_metadata(metadata: Any, base: Path, resource: str | None) -> list[Supp
     for _, entry in _entries(checkov.get("skip") if isinstance(checkov, dict) else None):
         if isinstance(entry, dict):
             found.extend(_foreign("checkov", entry.get("id"), entry.get("comment"), resource))
+    guard = metadata.get("guard")
+    for _, name in _entries(guard.get("SuppressedRules") if isinstance(guard, dict) else None):
+        found.extend(_foreign("cfn-guard", name, None, resource))
     nag = metadata.get("cfn_nag")
     for _, entry in _entries(nag.get("rules_to_suppress") if isinstance(nag, dict) else None):
         if isinstance(entry, dict):
