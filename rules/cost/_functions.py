@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from cfnfix_rules.dead_letter._invocation import invokers
 from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES, get, referenced_ids
-from cfnfix_rules.monitoring._alarms import invoker_table
 from cfnfix_rules.retention._values import plain_properties
 
 from cfnfix.template import Resource, Template
@@ -58,10 +58,10 @@ def bursty_callers(template: Template, function: Resource) -> list[str]:
     (S3 notifications, SNS, event patterns, IoT, log subscriptions...; not schedules)."""
     return [
         invoker.description
-        for invoker in invoker_table(template).get(function.logical_id, [])
+        for invoker in invokers(template).get(function.logical_id, [])
         if invoker.mode == "async" and not _scheduled(template, invoker.description)
     ]
 
 
 def invocation_modes(template: Template, function: Resource) -> set[str]:
-    return {i.mode for i in invoker_table(template).get(function.logical_id, [])}
+    return {i.mode for i in invokers(template).get(function.logical_id, [])}

@@ -121,7 +121,15 @@ def _iot_authorizer_call(template: Template, permission: Resource) -> bool:
 
 
 def invokers(template: Template) -> dict[str, list[Invoker]]:
-    """Function logical id -> everything in the template that invokes it."""
+    """Function logical id -> everything in the template that invokes it.
+
+    Computed once per template (the dead-letter, monitoring and cost rules all ask);
+    callers must not modify it.
+    """
+    return template.memoize("dead-letter.invokers", lambda: _invokers(template))
+
+
+def _invokers(template: Template) -> dict[str, list[Invoker]]:
     found: dict[str, list[Invoker]] = defaultdict(list)
 
     def add(value: Any, mode: str, description: str) -> None:

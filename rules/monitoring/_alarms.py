@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cfnfix_rules.dead_letter._invocation import Invoker, invokers
+from cfnfix_rules.dead_letter._invocation import invokers
 from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES, get, has_value, referenced_ids
 from cfnfix_rules.retention._values import symbolic
 
@@ -146,16 +146,9 @@ def watched(
     return False
 
 
-def invoker_table(template: Template) -> dict[str, list[Invoker]]:
-    """Function logical id -> its invokers (the dead-letter family's view), once."""
-    return template.memoize("monitoring.invokers", lambda: invokers(template))
-
-
 def async_callers(template: Template, function: Resource) -> list[str]:
     return [
-        i.description
-        for i in invoker_table(template).get(function.logical_id, [])
-        if i.mode == "async"
+        i.description for i in invokers(template).get(function.logical_id, []) if i.mode == "async"
     ]
 
 
