@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cfnfix.rule import Example, Finding, Rule, Severity
+from cfnfix.rule import Example, Finding, Rule, Severity, listed
 from cfnfix.template import Template
 
 from ._functions import bursty_callers, readable_functions
-
-MAX_SHOWN = 3
 
 
 class AsyncFunctionWithoutReservedConcurrency(Rule):
@@ -86,7 +84,7 @@ Resources:
             calls = bursty_callers(template, function)
             if not calls:
                 continue
-            shown = ", ".join(calls[:MAX_SHOWN]) + (" and more" if len(calls) > MAX_SHOWN else "")
+            shown = listed(calls)
             yield self.finding(
                 function.path,
                 f"function is triggered asynchronously ({shown}) and has no "

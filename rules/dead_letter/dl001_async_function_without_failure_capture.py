@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from cfnfix.changes import SetKey, add_resource, set_property
 from cfnfix.compliant import logical_name, new_resource
 from cfnfix.intrinsics import GetAtt, Ref
-from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity, listed
 from cfnfix.template import Resource, Template
 
 from ._build import Plan, dead_letter_queue, free_name, grant_function_send
 from ._invocation import failure_capture, invoke_configs, invokers
 from ._refs import FUNCTION_TYPES
-
-MAX_SHOWN = 3
 
 
 class AsyncFunctionWithoutFailureCapture(Rule):
@@ -211,7 +209,7 @@ Resources:
             if not calls or failure_capture(template, function.logical_id):
                 continue
             plan, queue, bounded = self._plan(template, function)
-            shown = ", ".join(calls[:MAX_SHOWN]) + (" and more" if len(calls) > MAX_SHOWN else "")
+            shown = listed(calls)
             message = (
                 f"function is invoked asynchronously ({shown}) but has no dead-letter queue "
                 "or OnFailure destination: an event that still fails after Lambda's retries "

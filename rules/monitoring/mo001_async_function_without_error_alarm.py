@@ -6,14 +6,12 @@ from collections.abc import Iterator
 
 from cfnfix.compliant import logical_name
 from cfnfix.intrinsics import Ref
-from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity, listed
 from cfnfix.template import Template
 
 from ._alarms import async_callers, functions, metrics_named, watched
 from ._build import action_for, new_alarm
 from ._dimensions import TARGETS, judge
-
-MAX_SHOWN = 3
 
 
 class AsyncFunctionWithoutErrorAlarm(Rule):
@@ -147,7 +145,7 @@ Resources:
                 continue
             if _misspelled_alarm(template, function.logical_id):
                 continue  # an Errors alarm meant for it names it wrongly: MO004's finding
-            shown = ", ".join(calls[:MAX_SHOWN]) + (" and more" if len(calls) > MAX_SHOWN else "")
+            shown = listed(calls)
             message = (
                 f"function is invoked asynchronously ({shown}) but no alarm watches its "
                 "Errors metric: failures are retried and dropped without anyone being told"

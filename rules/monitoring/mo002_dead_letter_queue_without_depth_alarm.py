@@ -8,7 +8,7 @@ from cfnfix_rules.dead_letter._refs import dead_letter_uses
 
 from cfnfix.compliant import logical_name
 from cfnfix.intrinsics import GetAtt
-from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity, listed
 from cfnfix.template import Template
 
 from ._alarms import watched
@@ -16,7 +16,6 @@ from ._build import action_for, new_alarm
 
 # Either metric rises while failed messages sit on the queue.
 DEPTH_METRICS = ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")
-MAX_SHOWN = 3
 
 
 class DeadLetterQueueWithoutDepthAlarm(Rule):
@@ -135,7 +134,7 @@ Resources:
             if watched(template, queue, "AWS/SQS", DEPTH_METRICS, "QueueName", "QueueName"):
                 continue
             owners = list(dict.fromkeys(owner for owner, _ in where))
-            shown = ", ".join(owners[:MAX_SHOWN]) + (" and more" if len(owners) > MAX_SHOWN else "")
+            shown = listed(owners)
             message = (
                 f"queue holds the failures of {shown} but no alarm watches its "
                 "ApproximateNumberOfMessagesVisible: failed messages wait unseen until "

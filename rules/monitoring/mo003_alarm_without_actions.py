@@ -13,8 +13,6 @@ from cfnfix.template import Template
 from ._alarms import ALARM_TYPES, consumers, has_actions
 from ._build import action_for
 
-MAX_SHOWN = 3
-
 
 class AlarmWithoutActions(Rule):
     id = "MO003"

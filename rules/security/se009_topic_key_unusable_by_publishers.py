@@ -7,7 +7,7 @@ from typing import Any
 
 from cfnfix.changes import AppendItem
 from cfnfix.intrinsics import GetAtt, function_of, getatt_target, ref_target
-from cfnfix.rule import Example, Finding, Fix, Rule, Severity
+from cfnfix.rule import Example, Finding, Fix, Rule, Severity, listed
 from cfnfix.template import Resource, Template
 
 from ..dead_letter._refs import get
@@ -23,8 +23,6 @@ from ._kms import (
     service_statement,
 )
 from ._storage import TOPIC_TYPE, statement_ids, statements, topic_publishers
-
-MAX_SHOWN = 3
 
 
 def ref_or_getatt(value: Any) -> str | None:
@@ -124,7 +122,7 @@ Resources:
             sources = [s for found in services.values() for s in found]
             if not sources:
                 continue
-            shown = ", ".join(sources[:MAX_SHOWN]) + (" and more" if len(sources) > 3 else "")
+            shown = listed(sources)
             path = topic.prop_path("KmsMasterKeyId")
             if aws_managed(template, value, "sns"):
                 yield self.finding(

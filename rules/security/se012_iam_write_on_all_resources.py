@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cfnfix.rule import Example, Finding, Rule, Severity
+from cfnfix.rule import Example, Finding, Rule, Severity, listed
 from cfnfix.template import Template
 
 from ._iam import action_class, all_resources, is_full_wildcard, service_wildcard, statements
-
-MAX_SHOWN = 4
 
 
 class IamWriteOnAllResources(Rule):
@@ -114,7 +112,7 @@ Resources:
                 writes = [a for a in writes if a.strip().lower() != "sns:publish"]
             if not writes or not any(all_resources(template, r) for r in statement.resources):
                 continue
-            shown = ", ".join(writes[:MAX_SHOWN]) + (" and more" if len(writes) > MAX_SHOWN else "")
+            shown = listed(writes, 4)
             yield self.finding(
                 statement.resource_path(),
                 f"policy statement allows {shown} on every resource: name the resources "

@@ -190,3 +190,8 @@ class Rule:
                     f"{schema.get('description', '')}"
                 )
         return "\n".join(parts) + "\n"
+
+
+def listed(items: Sequence[str], limit: int = 3) -> str:
+    """The first ``limit`` items for a message, comma-separated, "and more" past them."""
+    return ", ".join(items[:limit]) + (" and more" if len(items) > limit else "")
