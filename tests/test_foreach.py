@@ -142,3 +142,16 @@ Resources:
     assert template.resources["Logsprodapi"].properties == {
         "LogGroupName": {"Fn::Sub": "/prod/api"}
     }
+
+
+def test_the_writer_refuses_expanded_resources_on_a_fresh_template() -> None:
+    """The refusal does not depend on rules having looked at the resources first."""
+    import pytest
+
+    from cfnfix.changes import SetKey
+    from cfnfix.errors import FixError
+    from cfnfix.writer import Writer
+
+    template = parse(LOOP)  # nothing has read template.resources yet
+    with pytest.raises(FixError, match="Fn::ForEach loop body"):
+        Writer(template).render([SetKey(("Resources", "Tableorders"), "DeletionPolicy", "Retain")])

@@ -97,8 +97,6 @@ class Template:
     _line_starts: list[int] = field(default_factory=list, repr=False)
     # Indexes that rules derive from this template, computed once (see ``memoize``).
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
-    # Resources that `Fn::ForEach` loops stand for -> the path of the loop body.
-    foreach_bodies: dict[str, Path] = field(default_factory=dict, repr=False)
 
     def memoize(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, once per template: for indexes several checks look up."""
@@ -260,8 +258,19 @@ class Template:
             resource = _resource(expanded.logical_id, expanded.node)
             if resource is not None and expanded.logical_id not in result:
                 result[expanded.logical_id] = resource
-                self.foreach_bodies[expanded.logical_id] = expanded.body_path
         return result
+
+    @cached_property
+    def foreach_bodies(self) -> dict[str, Path]:
+        """Resources that `Fn::ForEach` loops stand for -> the path of the loop body."""
+        if not self._expanded:
+            return {}
+        resources = self.resources
+        return {
+            e.logical_id: e.body_path
+            for e in self._expanded
+            if e.logical_id in resources and resources[e.logical_id].node is e.node
+        }
 
     @cached_property
     def _expanded(self) -> list[Expanded]:
@@ -272,15 +281,14 @@ class Template:
     def value_at(self, path: Path) -> Any:
         """The value at ``path``, resources of `Fn::ForEach` loops included (``get_path``
         on ``root`` sees only what is written). ``KeyError`` when there is none."""
-        if len(path) >= 2 and self.real_path(path[:2]) != path[:2]:
+        if len(path) >= 2 and path[0] == "Resources" and str(path[1]) in self.foreach_bodies:
             return get_path(self.resources[str(path[1])].node, path[2:])
         return get_path(self.root, path)
 
     def real_path(self, path: Path) -> Path:
         """Where ``path`` is written: a resource an `Fn::ForEach` loop stands for is
         written as the loop's body (see :mod:`cfnfix.foreach`)."""
-        if len(path) >= 2 and path[0] == "Resources" and self._expanded:
-            self.resources  # noqa: B018 - fills foreach_bodies
+        if len(path) >= 2 and path[0] == "Resources":
             body = self.foreach_bodies.get(str(path[1]))
             if body is not None:
                 return (*body, *path[2:])
