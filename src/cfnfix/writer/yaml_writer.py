@@ -342,13 +342,7 @@ class YamlWriter:
         old_text = self.text[body_start:end]
         new_text = self.nl.join(" " * indent + line if line else "" for line in lines)
         # Only what differs is rewritten (the common head and tail stay).
-        head = 0
-        limit = min(len(old_text), len(new_text))
-        while head < limit and old_text[head] == new_text[head]:
-            head += 1
-        tail = 0
-        while tail < limit - head and old_text[-1 - tail] == new_text[-1 - tail]:
-            tail += 1
+        head, tail = _common_ends(old_text, new_text)
         return TextEdit(body_start + head, end - tail, new_text[head : len(new_text) - tail])
 
     def _folded_edit(self, indicator: int, end: int, value: str) -> TextEdit:
@@ -371,13 +365,7 @@ class YamlWriter:
         if clipped != value.endswith("\n"):
             raise FixError("the new text does not fit the block scalar's chomping")
         new = value[:-1] if clipped else value
-        head = 0
-        limit = min(len(old), len(new))
-        while head < limit and old[head] == new[head]:
-            head += 1
-        tail = 0
-        while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-            tail += 1
+        head, tail = _common_ends(old, new)
         stop, middle = len(old) - tail, new[head : len(new) - tail]
         position = 0
         for offset, text in pieces:
@@ -430,3 +418,15 @@ class YamlWriter:
     def _delete_lines(self, start: int, value: Any, span: Span) -> TextEdit:
         """Delete from ``start`` (a line start) through the line where ``value`` ends."""
         return TextEdit(start, self.after_line(self.content_end(value, span)), "")
+
+
+def _common_ends(old: str, new: str) -> tuple[int, int]:
+    """The lengths of the longest common head and (not overlapping it) tail."""
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return head, tail
