@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,12 @@ def test_diagnostics_json_is_valid_lsp() -> None:
         for diagnostic in found:
             parsed = converter.structure(diagnostic, types.Diagnostic)
             assert converter.unstructure(parsed) == diagnostic
+
+
+def test_the_configured_parsing_limits_apply(tmp_path: Path) -> None:
+    """max-nesting-depth (like max-file-size) is the workspace's, as on the command line."""
+    (tmp_path / ".cfnfix.toml").write_text("max-nesting-depth = 5\n")
+    deep = "Resources:\n  A:\n    Type: X\n    Properties:\n      a:\n        b:\n          c: 1\n"
+    analysis = analyze(deep, "t.yaml", ClientSettings(), tmp_path / "t.yaml", tmp_path)
+    [problem] = analysis.problems
+    assert "nesting deeper than 5" in problem.message

@@ -153,6 +153,14 @@ def _cfn_lint_available() -> bool:
     return validate.available()
 
 
+def with_limits(source: Source, config: Config) -> Source:
+    """``source``, to be parsed under ``config``'s nesting-depth and alias limits (the CLI
+    and the language server both read through this)."""
+    return dataclasses.replace(
+        source, max_depth=config.max_nesting_depth, max_alias_nodes=config.max_alias_nodes
+    )
+
+
 def _read(target: Target, max_bytes: int) -> Source:
     if target.text is None:
         return read_source(target.path, max_bytes)
@@ -201,10 +209,7 @@ def _process(target: Target, options: Options) -> FileResult:
             result.skipped = True
             return result
         rules = rules_for(config, options.overrides)
-        source = _read(target, config.max_file_size)
-        source = dataclasses.replace(
-            source, max_depth=config.max_nesting_depth, max_alias_nodes=config.max_alias_nodes
-        )
+        source = with_limits(_read(target, config.max_file_size), config)
         lenient = not target.explicit or options.quiet_non_templates
         if lenient and not may_be_template(source.text):
             result.skipped = True

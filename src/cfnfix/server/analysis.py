@@ -258,7 +258,7 @@ def analyze(
     if not may_be_template(text):
         return analysis
     try:
-        template = load_template(Source.from_text(text, name))
+        template = load_template(app.with_limits(Source.from_text(text, name), config))
     except NotATemplate:
         return analysis
     except LoadError as exc:
