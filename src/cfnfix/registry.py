@@ -173,11 +173,19 @@ def directory_rules(directory: Path) -> tuple[type[Rule], ...]:
 
 
 def collect(rules_dirs: Iterable[Path] = ()) -> dict[str, type[Rule]]:
-    """Every available rule class by id; checks metadata and id clashes."""
+    """Every available rule class by id; checks metadata and id clashes.
+
+    Computed once per set of rule directories (a run asks for the command line's and each
+    configuration's); the loaded modules are cached the same way."""
+    return dict(_collect(tuple(directory.resolve() for directory in rules_dirs)))
+
+
+@cache
+def _collect(rules_dirs: tuple[Path, ...]) -> dict[str, type[Rule]]:
     by_id: dict[str, type[Rule]] = {}
     sources = list(entry_point_rules())
     for directory in rules_dirs:
-        sources.extend(directory_rules(directory.resolve()))
+        sources.extend(directory_rules(directory))
     for rule in sources:
         problems = rule.validate_metadata()
         if problems:
