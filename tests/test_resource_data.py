@@ -150,3 +150,8 @@ def test_schema_source_and_known_types() -> None:
     assert "AWS::S3::Bucket" in names
     assert "AWS::Serverless::Function" in names
     assert len(names) > 1000
+
+
+def test_every_entry_is_valid() -> None:
+    # Entries are read when their type is first asked about: check them all here.
+    assert all(type_info(name) is not None for name in known_types())
