@@ -38,16 +38,14 @@ Form = Callable[[Any, tuple[int, int]], MapNode]
 def _wrap(name: str, tag: str, arg: Any, span: tuple[int, int]) -> MapNode:
     node = MapNode(*span)
     node.short_tag = tag
-    node[name] = arg
-    node.key_spans[name] = (span[0], span[0])
-    node.value_spans[name] = span
+    node.add(name, arg, (span[0], span[0]), span)
     return node
 
 
 def _seq(items: list[Any], span: tuple[int, int]) -> SeqNode:
     seq = SeqNode(*span, flow=True)
-    seq.extend(items)
-    seq.item_spans = [span] * len(items)
+    for item in items:
+        seq.add(item, span)
     return seq
 
 
@@ -57,8 +55,7 @@ def _sub(value: Any, span: tuple[int, int]) -> MapNode:
 
 def _sub_list(value: Any, span: tuple[int, int]) -> MapNode:
     variables = MapNode(*span)
-    variables["Name"] = _wrap("Ref", "!Ref", "AWS::Region", span)
-    variables.key_spans["Name"] = variables.value_spans["Name"] = span
+    variables.add("Name", _wrap("Ref", "!Ref", "AWS::Region", span), span, span)
     return _wrap("Fn::Sub", "!Sub", _seq([f"{value}-${{Name}}", variables], span), span)
 
 
@@ -100,7 +97,7 @@ def _mutated(text: str, name: str, form: str, group: int, groups: int) -> Templa
         forms = CONTAINER_FORMS if container else FORMS
         if form not in forms:
             continue
-        span = parent.value_spans[key] if isinstance(parent, MapNode) else parent.item_spans[key]  # type: ignore[index]
+        span = parent.value_span(key) if isinstance(parent, MapNode) else parent.item_span(key)  # type: ignore[index]
         parent[key] = forms[form](parent[key], span)  # type: ignore[index]
         replaced += 1
     return template if replaced else None

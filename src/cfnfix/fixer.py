@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from cfnfix.changes import ChangeError, apply_change
+from cfnfix.changes import Change, ChangeError, ReplaceValue, apply_change
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
-from cfnfix.nodes import to_plain
+from cfnfix.nodes import MapNode, Path, SeqNode
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import RenderedFix, TextEdit, Writer, apply_edits
@@ -72,17 +73,44 @@ def apply_batch(
         new = _reparse(template, text)
     except LoadError as exc:
         return None, f"the result would not parse ({exc})"
-    expected = to_plain(template.root)
+    expected = dict(template.root)
     try:
         for finding, _ in batch:
             assert finding.fix is not None
             for change in finding.fix.changes:
+                _own_path(expected, _changed_container(change))
                 apply_change(expected, change)
     except ChangeError as exc:
         return None, f"the fix does not fit the template ({exc})"
-    if to_plain(new.root) != expected:
+    if new.root != expected:
         return None, "the result would not hold exactly the intended change"
     return new, ""
+
+
+def _changed_container(change: Change) -> Path:
+    """The path of the collection a change modifies."""
+    if isinstance(change, ReplaceValue):
+        return change.path[:-1]
+    return getattr(change, "path", ())
+
+
+def _own_path(data: dict[str, Any], path: Path) -> None:
+    """Make the collections along ``path`` in ``data`` plain copies, so that a change can
+    modify them without touching the loaded template: the rest of ``data`` stays shared
+    with it (a deep copy of a 5,000-resource template costs more than a rule run)."""
+    node: Any = data
+    for key in path:
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            child = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
+            child = node[key]
+        else:
+            return
+        if isinstance(child, MapNode):
+            child = node[key] = dict(child)
+        elif isinstance(child, SeqNode):
+            child = node[key] = list(child)
+        node = child
 
 
 def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:

@@ -82,15 +82,13 @@ def _substitute(value: Any, values: dict[str, str]) -> Any:
                 new[0] = _replace_names(item[0], values)
             else:
                 new = _substitute(item, values)
-            copy[key] = new
-            copy.key_spans[key] = value.key_spans.get(key, (value.start, value.start))
-            copy.value_spans[key] = value.value_spans.get(key, (value.start, value.end))
+            copy.add(key, new, value.key_span(key), value.value_span(key))
         return copy
     if isinstance(value, SeqNode):
         seq = SeqNode(value.start, value.end, value.flow)
         seq.shared = value.shared
-        seq.extend(_substitute(item, values) for item in value)
-        seq.item_spans = list(value.item_spans)
+        for index, item in enumerate(value):
+            seq.add(_substitute(item, values), value.item_span(index))
         return seq
     return value
 

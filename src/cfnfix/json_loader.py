@@ -65,17 +65,16 @@ class _Parser:
                 raise self.fail("unexpected end of file", pos)
             if not text.startswith('"', pos):
                 raise self.fail("expected a quoted key", pos)
+            key_start = pos
             key, key_end = self.value(pos, depth + 1)
             if key in node:
                 raise self.fail(f"duplicate key {key!r}", pos)
-            node.key_spans[key] = (pos, key_end)
             pos = self.skip(key_end)
             if not text.startswith(":", pos):
                 raise self.fail("expected ':'", pos)
             pos = self.skip(pos + 1)
             value, end = self.value(pos, depth + 1)
-            node[key] = value
-            node.value_spans[key] = (pos, end)
+            node.add(key, value, (key_start, key_end), (pos, end))
             pos = self.skip(end)
             if text.startswith(",", pos):
                 pos = self.skip(pos + 1)
@@ -96,8 +95,7 @@ class _Parser:
             return node, pos + 1
         while True:
             value, end = self.value(pos, depth + 1)
-            node.append(value)
-            node.item_spans.append((pos, end))
+            node.add(value, (pos, end))
             pos = self.skip(end)
             if text.startswith(",", pos):
                 pos = self.skip(pos + 1)

@@ -9,26 +9,25 @@ that remember the tag they were written with.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
 Path = tuple[str | int, ...]
 Span = tuple[int, int]
+# Mappings with more keys than this index their keys on first look-up.
+_SCAN_LIMIT = 8
 
 
 class MapNode(dict[str, Any]):
-    """A mapping with the spans of its keys and values (character offsets)."""
+    """A mapping with the spans of its keys and values (character offsets).
 
-    __slots__ = (
-        "end",
-        "flow",
-        "key_spans",
-        "opaque_tags",
-        "shared",
-        "short_tag",
-        "start",
-        "value_spans",
-    )
+    Spans are kept compactly, four integers per key in key order (a template of 5,000
+    resources holds some 100,000 of them); ``key_span`` and ``value_span`` read them.
+    Entries are added with :meth:`add` while loading; the model is read-only after that.
+    """
+
+    __slots__ = ("_index", "_spans", "end", "flow", "opaque_tags", "shared", "short_tag", "start")
     # Set on a document's root only: the unknown tags the loader kept as opaque values.
     opaque_tags: tuple[str, ...]
 
@@ -37,24 +36,71 @@ class MapNode(dict[str, Any]):
         self.start = start
         self.end = end
         self.flow = flow
-        self.key_spans: dict[str, Span] = {}
-        self.value_spans: dict[str, Span] = {}
         self.short_tag: str | None = None
         self.shared = False
+        self._spans = array("q")
+        self._index: dict[str, int] | None = None
+
+    def add(self, key: str, value: Any, key_span: Span, value_span: Span) -> None:
+        """A new entry (``key`` must not be present yet) with its spans."""
+        self[key] = value
+        self._spans.extend((*key_span, *value_span))
+        self._index = None
+
+    def _offset(self, key: str) -> int:
+        """Where ``key``'s spans start in ``_spans``; ``KeyError`` for a missing key."""
+        index = self._index
+        if index is None:
+            if len(self) <= _SCAN_LIMIT:  # small mappings (nearly all): a scan is cheapest
+                for position, name in enumerate(self):
+                    if name == key:
+                        return 4 * position
+                raise KeyError(key)
+            index = self._index = {name: 4 * i for i, name in enumerate(self)}
+        return index[key]
+
+    def key_span(self, key: str) -> Span:
+        """The span of ``key`` itself."""
+        at = self._offset(key)
+        return self._spans[at], self._spans[at + 1]
+
+    def value_span(self, key: str) -> Span:
+        """The span of the value of ``key``."""
+        at = self._offset(key) + 2
+        return self._spans[at], self._spans[at + 1]
 
 
 class SeqNode(list[Any]):
-    """A sequence with the spans of its items."""
+    """A sequence with the spans of its items (two integers per item, in item order)."""
 
-    __slots__ = ("end", "flow", "item_spans", "shared", "start")
+    __slots__ = ("_spans", "end", "flow", "shared", "start")
 
     def __init__(self, start: int = 0, end: int = 0, flow: bool = False) -> None:
         super().__init__()
         self.start = start
         self.end = end
         self.flow = flow
-        self.item_spans: list[Span] = []
         self.shared = False
+        self._spans = array("q")
+
+    def add(self, value: Any, span: Span) -> None:
+        """A new last item with its span."""
+        self.append(value)
+        self._spans.extend(span)
+
+    def item_span(self, index: int) -> Span:
+        """The span of item ``index`` (negative indexes count from the end)."""
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._spans[2 * index], self._spans[2 * index + 1]
+
+    @property
+    def item_spans(self) -> list[Span]:
+        """Every item's span, in order."""
+        flat = self._spans
+        return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
 
 class OpaqueNode:
@@ -108,9 +154,9 @@ def child_span(parent: MapNode | SeqNode, key: str | int) -> Span:
     """The span of ``parent[key]``."""
     if isinstance(parent, MapNode):
         assert isinstance(key, str)
-        return parent.value_spans[key]
+        return parent.value_span(key)
     assert isinstance(key, int)
-    return parent.item_spans[key]
+    return parent.item_span(key)
 
 
 def get_path(root: Any, path: Path) -> Any:

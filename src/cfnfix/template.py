@@ -142,9 +142,9 @@ class Template:
         span = (self.root.start, self.root.end)
         for key in path:
             if isinstance(node, MapNode) and isinstance(key, str) and key in node:
-                span = node.value_spans[key]
+                span = node.value_span(key)
             elif isinstance(node, SeqNode) and isinstance(key, int) and 0 <= key < len(node):
-                span = node.item_spans[key]
+                span = node.item_span(key)
             else:
                 break
             node = node[key]
@@ -158,9 +158,9 @@ class Template:
                 parent = get_path(self.root, path[:-1])
             except KeyError:
                 return self.span(path)
-            if isinstance(parent, MapNode) and path[-1] in parent.key_spans:
+            if isinstance(parent, MapNode) and path[-1] in parent:
                 assert isinstance(path[-1], str)
-                return parent.key_spans[path[-1]]
+                return parent.key_span(path[-1])
         return self.span(path)
 
     def line_col(self, offset: int) -> tuple[int, int]:

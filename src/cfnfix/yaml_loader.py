@@ -1,229 +1,373 @@
 """Load YAML into the span-aware model.
 
-PyYAML's C composer (libyaml) gives every node its start and end offset and keeps
-short-form tags without constructing anything, about 15x faster than a round-trip
-parser. Values are resolved under YAML 1.1, as CloudFormation reads them.
+libyaml's parser (through PyYAML's C binding) gives every event its start and end
+offset and keeps short-form tags as written; the model is built straight from the
+event stream, so no node tree is composed beside it (that tree took more memory than
+the model itself and a third of the time). Values are resolved under YAML 1.1, as
+CloudFormation reads them, by PyYAML's own resolver table.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from cfnfix.errors import LoadError
 from cfnfix.intrinsics import SHORT_TAGS
-from cfnfix.nodes import MapNode, OpaqueNode, SeqNode, line_col
+from cfnfix.nodes import MapNode, OpaqueNode, SeqNode, Span, line_col
 
 # A document whose aliases expand to more nodes than this is refused ("billion laughs").
 MAX_EXPANDED_NODES = 2_000_000
-# Nesting deeper than this is refused before libyaml recurses into it.
+# Nesting deeper than this is refused (as soon as the parser reaches it: libyaml's parser
+# keeps its own stack on the heap, and the model is built without recursion).
 MAX_DEPTH = 400
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
-_ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
+_STR = _TAG + "str"
+_MERGE = _TAG + "merge"
 _GETATT_TAG = "!GetAtt"
 # YAML's own tags that a template may use; others (`!!python/object:...`) are refused.
 _STANDARD = {"str", "int", "float", "bool", "null", "map", "seq", "binary", "timestamp", "merge"}
+# Plain scalars: first character -> the (tag, pattern) pairs that may resolve them.
+_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
+    yaml.resolver.Resolver.yaml_implicit_resolvers
+)
+_CONSTRUCT: dict[str, Callable[[yaml.ScalarNode], Any]] = {
+    _TAG + "int": _constructor.construct_yaml_int,
+    _TAG + "float": _constructor.construct_yaml_float,
+    _TAG + "bool": _constructor.construct_yaml_bool,
+}
+_MISSING = object()
 
 
-def _scalar_value(node: yaml.ScalarNode) -> Any:
-    tag = node.tag
-    if not tag.startswith(_TAG):
-        return node.value
-    kind = tag[len(_TAG) :]
-    if kind == "int":
-        return _constructor.construct_yaml_int(node)
-    if kind == "float":
-        return _constructor.construct_yaml_float(node)
-    if kind == "bool":
-        return _constructor.construct_yaml_bool(node)
-    if kind == "null":
-        return None
-    return node.value  # str, timestamp, binary...: CloudFormation reads them as strings
+def _resolve_plain(value: str) -> str:
+    """The tag of a plain scalar (YAML 1.1, as PyYAML resolves it)."""
+    for tag, pattern in _RESOLVERS.get(value[:1], ()):
+        if pattern.match(value):
+            return tag
+    return _STR
 
 
-# A line's indentation plus its run of compact block indicators (`- - - x`) bounds the
-# block nesting it opens; libyaml's composer recurses in C (a crash at some 30,000 levels).
-_BLOCK_RUN = re.compile(r"([ \t]*)((?:[-?](?:[ \t]+(?:[&!][^ \t]*[ \t]+)*|$))+)")
+def _typed_value(tag: str, value: str) -> Any:
+    """A scalar's value under its tag: numbers, booleans and null are typed; strings,
+    timestamps and binary stay the text CloudFormation reads."""
+    construct = _CONSTRUCT.get(tag)
+    if construct is not None:
+        return construct(yaml.ScalarNode(tag, value))
+    return None if tag == _TAG + "null" else value
 
 
-def _check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse pathological nesting cheaply, before libyaml sees it: block (``- - - -``)
-    and flow (``[[[[...``)."""
-    for line in text.split("\n"):
-        if len(line) <= 4 * max_depth:  # too short to open that many levels
-            continue
-        match = _BLOCK_RUN.match(line)
-        run = match.group(2) if match else ""
-        if match and len(match.group(1)) + run.count("-") + run.count("?") > 4 * max_depth:
-            raise LoadError(f"nesting deeper than {max_depth} levels")
-    if text.count("[") + text.count("{") < max_depth:
-        return
-    depth = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise LoadError(f"nesting deeper than {max_depth} levels")
-        elif char in "]}":
-            depth = max(0, depth - 1)
+class _Open:
+    """A collection being read: its node, and for a mapping the key awaiting a value."""
+
+    __slots__ = (
+        "anchor",
+        "before",
+        "depth",
+        "key",
+        "key_span",
+        "mapping",
+        "merged",
+        "merging",
+        "node",
+        "tag",
+    )
+
+    def __init__(
+        self, node: MapNode | SeqNode, tag: str | None, anchor: str | None, depth: int, before: int
+    ) -> None:
+        self.node = node
+        self.mapping = isinstance(node, MapNode)
+        self.tag = tag  # a short-form intrinsic's tag, wrapped around the node at its end
+        self.anchor = anchor
+        self.depth = depth
+        self.before = before  # nodes counted before this one (an anchored node's size)
+        self.key: str | None = None  # a mapping's key whose value is being read
+        self.key_span: Span = (0, 0)
+        self.merging = False  # the key is `<<`
+        self.merged: list[MapNode] = []  # a mapping's `<<` sources
 
 
-class _Converter:
+class _Builder:
+    """Builds the model from the event stream, one event at a time (no recursion).
+
+    Every value counts one node and an alias counts the size of what it stands for, so
+    alias bombs are refused before they expand; keys are not counted.
+    """
+
     def __init__(self, text: str, max_depth: int, max_expanded: int) -> None:
         self.text = text
         self.max_depth = max_depth
         self.max_expanded = max_expanded
-        self.memo: dict[int, Any] = {}
-        self.sizes: dict[int, int] = {}
+        self.anchors: dict[str, tuple[Any, int, str | None]] = {}  # value, size, scalar text
         self.expanded = 0
         self.opaque: dict[str, None] = {}  # unknown tags, in order of first use
-
-    def line_col(self, offset: int) -> tuple[int, int]:
-        return line_col(self.text, offset)
+        self.plain: dict[str, Any] = {}  # plain scalar text -> its value (shared objects)
+        self.strings: dict[str, str] = {}  # one object per distinct string
 
     def error(self, message: str, offset: int) -> LoadError:
-        return LoadError(message, *self.line_col(offset))
+        return LoadError(message, *line_col(self.text, offset))
 
-    def alias_span(self, after: int) -> tuple[int, int]:
-        match = _ALIAS.search(self.text, after)
-        if match is None:  # pragma: no cover - libyaml saw an alias here
-            return after, after
-        return match.start(), match.end()
+    def build(self, next_event: Callable[[], Any]) -> Any:
+        """The document's root value; ``_MISSING`` for an empty stream."""
+        next_event()  # stream start
+        if isinstance(next_event(), StreamEndEvent):
+            return _MISSING
+        stack: list[_Open] = []
+        root: Any = _MISSING
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is DocumentEndEvent:
+                break
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                value, span = self.close(stack.pop(), event.end_mark.index)
+                if stack:
+                    self.place(stack[-1], value, span)
+                else:
+                    root = value
+                continue
+            start = event.start_mark.index
+            parent = stack[-1] if stack else None
+            as_key = parent is not None and parent.key is None and parent.mapping
+            if parent is not None and not as_key and parent.depth >= self.max_depth:
+                raise self.error(f"nesting deeper than {self.max_depth} levels", start)
+            text: str | None = None  # a scalar's text, should it be a key
+            if kind is ScalarEvent:
+                span = (start, event.end_mark.index)
+                value, text = self.scalar(event, span, as_key)
+            elif kind is AliasEvent:
+                value, text = self.alias(event.anchor, start, as_key)
+                span = (start, event.end_mark.index)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if as_key:
+                    raise self.error("mapping keys must be scalars", start)
+                opened = self.open(event, start, kind is MappingStartEvent, parent)
+                if opened is not None:
+                    stack.append(opened)
+                    continue
+                value, span = self.skip_opaque(event.tag, start, next_event)
+            else:  # pragma: no cover - libyaml sends nothing else inside a document
+                raise self.error("unsupported YAML event", start)
+            if parent is None:
+                root = value
+            elif as_key:
+                assert text is not None
+                self.key(parent, text, span, kind is ScalarEvent and _is_merge(event))
+            else:
+                self.place(parent, value, span)
+        following = next_event()
+        if not isinstance(following, StreamEndEvent):
+            raise self.error(
+                "invalid YAML: expected a single document in the stream, but found another",
+                following.start_mark.index,
+            )
+        return root
 
-    def convert(self, node: yaml.Node, depth: int = 0) -> tuple[Any, bool]:
-        """(value, is_alias)."""
-        key = id(node)
-        if key in self.memo:
-            value = self.memo[key]
-            if isinstance(value, (MapNode, SeqNode)):
-                value.shared = True
-            self.expanded += self.sizes[key]
-            if self.expanded > self.max_expanded:
-                raise self.error("aliases expand to too many nodes (an alias bomb?)", 0)
-            return value, True
-        if depth > self.max_depth:
-            raise self.error(f"nesting deeper than {self.max_depth} levels", node.start_mark.index)
-        before = self.expanded
-        value = self._convert_new(node, depth)
-        self.memo[key] = value
-        self.expanded += 1
-        self.sizes[key] = self.expanded - before
-        return value, False
+    # -- values ----------------------------------------------------------------------
 
-    def _convert_new(self, node: yaml.Node, depth: int) -> Any:
-        tag = node.tag
-        if tag.startswith("!") and tag != "!":
-            return self._intrinsic(node, depth)
+    def scalar(self, event: ScalarEvent, span: Span, as_key: bool) -> tuple[Any, str]:
+        """(value, text) of a scalar; registers its anchor. A key needs only its text."""
+        start = span[0]
+        text = self.strings.setdefault(event.value, event.value)
+        if as_key and event.anchor is None:
+            return None, text
+        tag = event.tag
+        value: Any
+        if tag is None or tag == "!":
+            if event.implicit[0]:  # plain: resolved (and its value shared) by its text
+                value = self.plain.get(text, _MISSING)
+                if value is _MISSING:
+                    value = self.plain[text] = self.typed(_resolve_plain(text), text, start)
+            else:
+                value = text
+        elif tag.startswith("!"):
+            value = self.scalar_intrinsic(tag, text, start, span[1])
+        else:
+            value = self.typed(tag, text, start)
+        if not as_key:
+            self.expanded += 1
+        if event.anchor is not None:
+            self.remember(event.anchor, value, 1, text, start)
+        return value, text
+
+    def typed(self, tag: str, text: str, start: int) -> Any:
         if tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
             shown = "!!" + tag[len(_TAG) :]
-            raise self.error(f"unsupported YAML tag {shown!r}", node.start_mark.index)
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar_value(node)
-        if isinstance(node, yaml.SequenceNode):
-            return self._sequence(node, depth)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, depth)
-        raise self.error("unsupported YAML node", node.start_mark.index)  # pragma: no cover
+            raise self.error(f"unsupported YAML tag {shown!r}", start)
+        return _typed_value(tag, text)
 
-    def _intrinsic(self, node: yaml.Node, depth: int) -> MapNode | OpaqueNode:
-        long_name = SHORT_TAGS.get(node.tag)
-        start, end = node.start_mark.index, node.end_mark.index
-        arg_start = start + len(node.tag)
-        while arg_start < end and self.text[arg_start] in " \t\r\n":
-            arg_start += 1
+    def argument_start(self, tag: str, start: int, end: int) -> int:
+        """Where a tagged value's argument starts, after the tag and white space."""
+        at = start + len(tag)
+        while at < end and self.text[at] in " \t\r\n":
+            at += 1
+        return at
+
+    def scalar_intrinsic(self, tag: str, text: str, start: int, end: int) -> Any:
+        arg_start = self.argument_start(tag, start, end)
+        long_name = SHORT_TAGS.get(tag)
         if long_name is None:  # a preprocessor's tag (`!Rain::Embed`): kept, never looked into
-            self.opaque[node.tag] = None
-            return OpaqueNode(node.tag, self.text[arg_start:end].rstrip(), start, end)
-        wrapper = MapNode(start, end)
-        wrapper.short_tag = node.tag
-        arg: Any
-        if isinstance(node, yaml.ScalarNode):
-            arg = node.value
-            if node.tag == _GETATT_TAG and "." in arg:
-                parts = SeqNode(arg_start, end, flow=True)
-                parts.extend(arg.split(".", 1))
-                parts.item_spans = [(arg_start, end), (arg_start, end)]
-                arg = parts
-        elif isinstance(node, yaml.SequenceNode):
-            arg = self._sequence(node, depth)
-        else:
-            assert isinstance(node, yaml.MappingNode)
-            arg = self._mapping(node, depth)
-        if isinstance(arg, (MapNode, SeqNode)) and not isinstance(node, yaml.ScalarNode):
-            arg.start = arg_start
-        wrapper[long_name] = arg
-        wrapper.key_spans[long_name] = (start, start + len(node.tag))
-        wrapper.value_spans[long_name] = (arg_start, end)
-        return wrapper
+            return self.opaque_node(tag, arg_start, start, end)
+        arg: Any = text
+        if tag == _GETATT_TAG and "." in text:
+            arg = SeqNode(arg_start, end, flow=True)
+            for part in text.split(".", 1):
+                arg.add(part, (arg_start, end))
+        return _wrap(long_name, tag, arg, start, end, arg_start)
 
-    def _sequence(self, node: yaml.SequenceNode, depth: int) -> SeqNode:
-        seq = SeqNode(node.start_mark.index, node.end_mark.index, bool(node.flow_style))
-        previous_end = seq.start + 1
-        for item in node.value:
-            value, alias = self.convert(item, depth + 1)
-            span = (
-                self.alias_span(previous_end)
-                if alias
-                else (item.start_mark.index, item.end_mark.index)
-            )
-            seq.append(value)
-            seq.item_spans.append(span)
-            previous_end = span[1]
-        return seq
+    def opaque_node(self, tag: str, arg_start: int, start: int, end: int) -> OpaqueNode:
+        self.opaque[tag] = None
+        return OpaqueNode(tag, self.text[arg_start:end].rstrip(), start, end)
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> MapNode:
-        mapping = MapNode(node.start_mark.index, node.end_mark.index, bool(node.flow_style))
-        merged: list[MapNode] = []
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.error("mapping keys must be scalars", key_node.start_mark.index)
-            if key_node.tag == _TAG + "merge":
-                merged.extend(self._merge_sources(value_node, depth))
-                continue
-            key = str(key_node.value)
-            if key in mapping:
-                first = self.line_col(mapping.key_spans[key][0])[0]
-                raise self.error(
-                    f"duplicate key {key!r} (first defined on line {first})",
-                    key_node.start_mark.index,
-                )
-            value, alias = self.convert(value_node, depth + 1)
-            key_span = (key_node.start_mark.index, key_node.end_mark.index)
-            mapping[key] = value
-            mapping.key_spans[key] = key_span
-            mapping.value_spans[key] = (
-                self.alias_span(key_span[1])
-                if alias
-                else (value_node.start_mark.index, value_node.end_mark.index)
-            )
-        for source in merged:  # YAML 1.1 merge keys: explicit keys win
-            mapping.shared = True
-            for key, value in source.items():
-                if key not in mapping:
-                    mapping[key] = value
-                    mapping.key_spans[key] = source.key_spans[key]
-                    mapping.value_spans[key] = source.value_spans[key]
-        return mapping
+    def alias(self, anchor: str, start: int, as_key: bool) -> tuple[Any, str | None]:
+        """(value, scalar text) an alias stands for, counted at its full size."""
+        found = self.anchors.get(anchor)
+        if found is None:
+            raise self.error(f"invalid YAML: found undefined alias {anchor!r}", start)
+        value, size, text = found
+        if as_key:
+            if text is None:
+                raise self.error("mapping keys must be scalars", start)
+            return None, text
+        if isinstance(value, (MapNode, SeqNode)):
+            value.shared = True
+        self.expanded += size
+        if self.expanded > self.max_expanded:
+            raise self.error("aliases expand to too many nodes (an alias bomb?)", 0)
+        return value, text
 
-    def _merge_sources(self, node: yaml.Node, depth: int) -> list[MapNode]:
-        value, _ = self.convert(node, depth + 1)
-        sources = value if isinstance(value, list) else [value]
-        if not all(isinstance(s, MapNode) for s in sources):
-            raise self.error("'<<' merge key needs a mapping", node.start_mark.index)
-        return list(sources)
+    def remember(self, anchor: str, value: Any, size: int, text: str | None, start: int) -> None:
+        if anchor in self.anchors:
+            raise self.error(f"invalid YAML: duplicate anchor {anchor!r}", start)
+        self.anchors[anchor] = (value, size, text)
+
+    # -- collections ---------------------------------------------------------------
+
+    def open(
+        self,
+        event: MappingStartEvent | SequenceStartEvent,
+        start: int,
+        mapping: bool,
+        parent: _Open | None,
+    ) -> _Open | None:
+        """A new collection's frame; ``None`` for one under a tag cfnfix does not know."""
+        tag = event.tag
+        short: str | None = None
+        if tag is not None and tag.startswith("!") and tag != "!":
+            if tag not in SHORT_TAGS:
+                return None
+            short = tag
+        elif tag is not None and tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
+            raise self.error(f"unsupported YAML tag {'!!' + tag[len(_TAG) :]!r}", start)
+        flow = bool(event.flow_style)
+        node = MapNode(start, start, flow) if mapping else SeqNode(start, start, flow)
+        depth = 0 if parent is None else parent.depth + 1
+        return _Open(node, short, event.anchor, depth, self.expanded)
+
+    def close(self, opened: _Open, end: int) -> tuple[Any, Span]:
+        node = opened.node
+        node.end = end
+        for source in opened.merged:  # YAML 1.1 merge keys: explicit keys win
+            assert isinstance(node, MapNode)
+            node.shared = True
+            for key, item in source.items():
+                if key not in node:
+                    node.add(key, item, source.key_span(key), source.value_span(key))
+        start = node.start
+        value: Any = node
+        if opened.tag is not None:
+            arg_start = self.argument_start(opened.tag, start, end)
+            node.start = arg_start
+            value = _wrap(SHORT_TAGS[opened.tag], opened.tag, node, start, end, arg_start)
+        self.expanded += 1
+        if opened.anchor is not None:
+            self.remember(opened.anchor, value, self.expanded - opened.before, None, start)
+        return value, (start, end)
+
+    def skip_opaque(
+        self, tag: str, start: int, next_event: Callable[[], Any]
+    ) -> tuple[OpaqueNode, Span]:
+        """A collection under an unknown tag: kept as its source text, never looked into."""
+        depth = 1
+        while depth:
+            event = next_event()
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+        end = event.end_mark.index
+        self.expanded += 1
+        return self.opaque_node(tag, self.argument_start(tag, start, end), start, end), (start, end)
+
+    def key(self, parent: _Open, key: str, span: Span, merge: bool) -> None:
+        """A mapping's next key: its value comes next."""
+        node = parent.node
+        assert isinstance(node, MapNode)
+        if not merge and key in node:
+            first = line_col(self.text, node.key_span(key)[0])[0]
+            raise self.error(f"duplicate key {key!r} (first defined on line {first})", span[0])
+        parent.key = key
+        parent.key_span = span
+        parent.merging = merge
+
+    def place(self, parent: _Open, value: Any, span: Span) -> None:
+        """Put a finished value into the collection being read."""
+        node = parent.node
+        if isinstance(node, SeqNode):
+            node.add(value, span)
+            return
+        key = parent.key
+        assert key is not None
+        parent.key = None
+        if parent.merging:
+            sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(s, MapNode) for s in sources):
+                raise self.error("'<<' merge key needs a mapping", span[0])
+            parent.merged.extend(sources)
+            return
+        node.add(key, value, parent.key_span, span)
+
+
+def _is_merge(event: ScalarEvent) -> bool:
+    """A `<<` key: plain (resolved as YAML 1.1 merge) or tagged `!!merge`."""
+    if event.value != "<<" and event.tag != _MERGE:  # nearly every key: answered at once
+        return False
+    if event.tag is None or event.tag == "!":
+        return bool(event.implicit[0]) and _resolve_plain(event.value) == _MERGE
+    return bool(event.tag == _MERGE)
+
+
+def _wrap(long_name: str, tag: str, arg: Any, start: int, end: int, arg_start: int) -> MapNode:
+    """A short-form intrinsic (``!Sub x``) as its long form (``{"Fn::Sub": x}``)."""
+    wrapper = MapNode(start, end)
+    wrapper.short_tag = tag
+    wrapper.add(long_name, arg, (start, start + len(tag)), (arg_start, end))
+    return wrapper
 
 
 def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXPANDED_NODES) -> Any:
     """Parse one YAML document into the model. Raises :class:`LoadError`."""
-    _check_depth(text, max_depth)
     loader = _Loader(text)
+    builder = _Builder(text, max_depth, max_expanded)
     try:
-        node = loader.get_single_node()
+        value = builder.build(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -234,13 +378,8 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXP
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     finally:
         loader.dispose()
-    if node is None:
+    if value is _MISSING:
         raise LoadError("empty document")
-    converter = _Converter(text, max_depth, max_expanded)
-    try:
-        value, _ = converter.convert(node)
-    except RecursionError:
-        raise LoadError(f"nesting deeper than {max_depth} levels") from None
     if isinstance(value, MapNode):
-        value.opaque_tags = tuple(converter.opaque)
+        value.opaque_tags = tuple(builder.opaque)
     return value

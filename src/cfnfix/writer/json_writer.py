@@ -64,7 +64,7 @@ class JsonWriter:
         if op.kind == "remove_key":
             assert isinstance(node, MapNode) and isinstance(op.key, str)
             keys = list(node)
-            spans = [(node.key_spans[k][0], node.value_spans[k][1]) for k in keys]
+            spans = [(node.key_span(k)[0], node.value_span(k)[1]) for k in keys]
             return [self._remove(spans, keys.index(op.key))]
         assert isinstance(node, SeqNode) and isinstance(op.key, int)
         return [self._remove(node.item_spans, op.key)]
@@ -93,15 +93,15 @@ class JsonWriter:
                 node.start, node.end, "{" + self.nl + inner + body + self.nl + indent + "}"
             )
         keys = list(node)
-        first = node.key_spans[keys[0]][0]
+        first = node.key_span(keys[0])[0]
         if not self.multiline(node.start, first):
-            last_end = node.value_spans[keys[-1]][1]
+            last_end = node.value_span(keys[-1])[1]
             return TextEdit(last_end, last_end, ", " + self.member(key, value, "", False))
         indent = self.line_indent(first)
         if before is not None and before in node:
-            at = node.key_spans[before][0]
+            at = node.key_span(before)[0]
             return TextEdit(at, at, self.member(key, value, indent) + "," + self.nl + indent)
-        last_end = node.value_spans[keys[-1]][1]
+        last_end = node.value_span(keys[-1])[1]
         return TextEdit(
             last_end, last_end, "," + self.nl + indent + self.member(key, value, indent)
         )
@@ -115,8 +115,8 @@ class JsonWriter:
                 node.end,
                 "[" + self.nl + inner + self.dumps(value, inner) + self.nl + indent + "]",
             )
-        first = node.item_spans[0][0]
-        last_end = node.item_spans[-1][1]
+        first = node.item_span(0)[0]
+        last_end = node.item_span(-1)[1]
         if not self.multiline(node.start, first):
             return TextEdit(last_end, last_end, ", " + self.dumps(value, "", False))
         indent = self.line_indent(first)

@@ -56,24 +56,23 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
         node = stack.pop()
         if isinstance(node, MapNode):
             for key, value in node.items():
-                if node.flow or node.short_tag or key not in node.key_spans:
+                if node.flow or node.short_tag:
                     continue
-                key_start = node.key_spans[key][0]
+                key_start = node.key_span(key)[0]
                 first_char = text[key_start : key_start + 1]
                 key_quotes[first_char if first_char in "'\"" else ""] += 1
                 if isinstance(value, str):
-                    value_start = node.value_spans[key][0]
+                    value_start = node.value_span(key)[0]
                     value_char = text[value_start : value_start + 1]
                     value_quotes[value_char if value_char in "'\"" else ""] += 1
                 key_col = column_of(text, key_start)
                 if isinstance(value, MapNode) and value and not value.flow and not value.short_tag:
                     first = next(iter(value))
-                    if first in value.key_spans:
-                        diff = column_of(text, value.key_spans[first][0]) - key_col
-                        if diff > 0:
-                            map_indents[diff] += 1
+                    diff = column_of(text, value.key_span(first)[0]) - key_col
+                    if diff > 0:
+                        map_indents[diff] += 1
                 elif isinstance(value, SeqNode) and value and not value.flow:
-                    item_start = value.item_spans[0][0]
+                    item_start = value.item_span(0)[0]
                     dash = dash_column(text, item_start)
                     if dash is not None and dash >= key_col:
                         dash_offsets[dash - key_col] += 1
@@ -109,7 +108,7 @@ def detect_json_style(text: str, root: MapNode) -> JsonStyle:
     indent = "  "
     if root:
         first = next(iter(root))
-        key_start = root.key_spans[first][0]
+        key_start = root.key_span(first)[0]
         line_start = text.rfind("\n", 0, key_start) + 1
         prefix = text[line_start:key_start]
         if line_start > root.start and prefix and not prefix.strip():

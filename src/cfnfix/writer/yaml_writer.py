@@ -52,9 +52,9 @@ class YamlWriter:
         """The span of the last scalar (or flow collection) of a value."""
         if isinstance(value, MapNode) and value and not value.flow:
             last = next(reversed(value))
-            return self.last_leaf(value[last], value.value_spans[last])
+            return self.last_leaf(value[last], value.value_span(last))
         if isinstance(value, SeqNode) and value and not value.flow:
-            return self.last_leaf(value[-1], value.item_spans[-1])
+            return self.last_leaf(value[-1], value.item_span(-1))
         return span
 
     def block_indicator(self, span: Span) -> int | None:
@@ -147,23 +147,23 @@ class YamlWriter:
         if mapping.flow or not mapping:
             return [self._insert_flow_key(path, mapping, key, value)]
         first = next(iter(mapping))
-        column = self.column(mapping.key_spans[first][0])
+        column = self.column(mapping.key_span(first)[0])
         text = emit.entry(key, value, column, self.style, self.nl)
         if before is not None and before in mapping:
-            at = self.line_start(mapping.key_spans[before][0])
-            if self.column(mapping.key_spans[before][0]) != column:
+            at = self.line_start(mapping.key_span(before)[0])
+            if self.column(mapping.key_span(before)[0]) != column:
                 raise FixError(f"cannot insert before {before!r}")
             at = self._above_comments(at, column)
             separator = self.nl if self._blank_before(at) else ""
             return [TextEdit(at, at, text + self.nl + separator)]
         last = next(reversed(mapping))
-        end = self.content_end(mapping[last], mapping.value_spans[last])
+        end = self.content_end(mapping[last], mapping.value_span(last))
         at = self.line_end(end)
         # Entries separated by blank lines (resources, often) get one too.
-        last_line = self._above_comments(self.line_start(mapping.key_spans[last][0]), column)
+        last_line = self._above_comments(self.line_start(mapping.key_span(last)[0]), column)
         gap = self.nl if len(mapping) > 1 and self._blank_before(last_line) else ""
         return [
-            *self.keep_clipped_value(mapping[last], mapping.value_spans[last], at),
+            *self.keep_clipped_value(mapping[last], mapping.value_span(last), at),
             TextEdit(at, at, self.nl + gap + text),
         ]
 
@@ -198,7 +198,7 @@ class YamlWriter:
         if not mapping:
             return TextEdit(mapping.start, close + 1, "{" + rendered + "}")
         last = next(reversed(mapping))
-        end = mapping.value_spans[last][1]
+        end = mapping.value_span(last)[1]
         return TextEdit(end, end, ", " + rendered)
 
     def append(self, path: Path, value: Any) -> list[TextEdit]:
@@ -211,17 +211,17 @@ class YamlWriter:
             rendered = str(emit.inline(value, self.style, True))
             if not seq:
                 return [TextEdit(seq.start, close + 1, "[" + rendered + "]")]
-            end = seq.item_spans[-1][1]
+            end = seq.item_span(-1)[1]
             return [TextEdit(end, end, ", " + rendered)]
-        first_start = seq.item_spans[0][0]
+        first_start = seq.item_span(0)[0]
         dash = dash_column(self.text, first_start)
         if dash is None:
             raise FixError("cannot find the dash of a sequence item")
         style = dataclasses.replace(self.style, item_offset=self.column(first_start) - dash)
-        end = self.content_end(seq[-1], seq.item_spans[-1])
+        end = self.content_end(seq[-1], seq.item_span(-1))
         at = self.line_end(end)
         return [
-            *self.keep_clipped_value(seq[-1], seq.item_spans[-1], at),
+            *self.keep_clipped_value(seq[-1], seq.item_span(-1), at),
             TextEdit(at, at, self.nl + emit.item(value, dash, style, self.nl)),
         ]
 
@@ -231,10 +231,10 @@ class YamlWriter:
         old = parent[key]
         if isinstance(parent, MapNode):
             assert isinstance(key, str)
-            span = parent.value_spans[key]
+            span = parent.value_span(key)
         else:
             assert isinstance(key, int)
-            span = parent.item_spans[key]
+            span = parent.item_span(key)
         end = self.content_end(old, span)
         flow = self.in_flow(path)
         if isinstance(old, str) and not isinstance(old, bool):
@@ -246,8 +246,8 @@ class YamlWriter:
         one_line = emit.inline(value, self.style)
         if isinstance(parent, MapNode):
             assert isinstance(key, str)
-            key_start = parent.key_spans[key][0]
-            colon = self.colon_after(parent.key_spans[key][1])
+            key_start = parent.key_span(key)[0]
+            colon = self.colon_after(parent.key_span(key)[1])
             start = colon + 1
             if not self.text[span[0] : span[1]].strip():  # `Key:` with no value
                 end = start
@@ -396,24 +396,24 @@ class YamlWriter:
         assert isinstance(mapping, MapNode)
         if mapping.flow or len(mapping) < 2:
             raise FixError("can only remove a key from a block mapping with other keys")
-        key_start = mapping.key_spans[key][0]
+        key_start = mapping.key_span(key)[0]
         start = self.line_start(key_start)
         if self.text[start:key_start].strip():
             raise FixError("the key does not start its line")
-        return self._delete_lines(start, mapping[key], mapping.value_spans[key])
+        return self._delete_lines(start, mapping[key], mapping.value_span(key))
 
     def remove_item(self, path: Path, index: int) -> TextEdit:
         seq = self.node(path)
         assert isinstance(seq, SeqNode)
         if seq.flow or len(seq) < 2:
             raise FixError("can only remove an item from a block sequence with other items")
-        item_start = seq.item_spans[index][0]
+        item_start = seq.item_span(index)[0]
         if dash_column(self.text, item_start) is None:
             raise FixError("the item does not start its line")
         start = self.line_start(item_start)
         if not self.text[start:item_start].strip():  # "-" alone on the line above
             start = self.line_start(start - 1)
-        return self._delete_lines(start, seq[index], seq.item_spans[index])
+        return self._delete_lines(start, seq[index], seq.item_span(index))
 
     def _delete_lines(self, start: int, value: Any, span: Span) -> TextEdit:
         """Delete from ``start`` (a line start) through the line where ``value`` ends."""
