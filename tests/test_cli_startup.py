@@ -33,6 +33,7 @@ HEAVY = (
     "cfnfix.runner",
     "cfnfix.fixer",
     "cfnfix.writer",
+    "traceback",  # only to print a crashing rule's traceback (CFNFIX_DEBUG=1)
 )
 
 PROBE = """

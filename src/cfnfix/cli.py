@@ -12,9 +12,11 @@ are imported where they are used.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -327,9 +329,24 @@ def _show_settings(target: Target, config: Config, options: Options) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No garbage collection while loading: the modules, classes and rules created then
+    live as long as the process, and the collector would scan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _run(mode: str, **kwargs: Any) -> None:
-    from cfnfix.app import Options
-    from cfnfix.engine import Overrides
+    with _gc_paused():
+        from cfnfix import registry
+        from cfnfix.app import Options
+        from cfnfix.engine import Overrides
 
     problems = _usage_problems(kwargs, mode)
     if problems:
@@ -343,14 +360,13 @@ def _run(mode: str, **kwargs: Any) -> None:
     stdin_fix = stdin and mode == "fix"
 
     # The command line, the rules and the configuration, before any file is read.
-    from cfnfix import registry
-
     try:
-        available = registry.collect(cli_dirs)
-        root_configs = _root_configs(
-            [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),
-            kwargs["config_file"],
-        )
+        with _gc_paused():
+            available = registry.collect(cli_dirs)
+            root_configs = _root_configs(
+                [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),
+                kwargs["config_file"],
+            )
     except CfnfixError as exc:
         _fail(str(exc))
     seen: set[int] = set()

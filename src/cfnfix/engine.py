@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,8 @@ def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
 def _rule_error(rule: Rule, template: Template, exc: Exception) -> RuleError:
     """A rule's crash as a one-line error; ``CFNFIX_DEBUG=1`` also prints its traceback."""
     if os.environ.get("CFNFIX_DEBUG"):
+        import traceback
+
         header = f"cfnfix: rule {rule.id} failed on {template.path}:\n"
         sys.stderr.write(header + "".join(traceback.format_exception(exc)))
     return RuleError(rule.id, f"{type(exc).__name__}: {exc}")
