@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cfnfix.config import Config, find_config, parse_config
 from cfnfix.engine import Overrides, instantiate, run_rules
@@ -39,8 +39,7 @@ class Options:
     with_source: bool = False  # keep each finding's line of text (`--show-source`)
 
 
-@dataclass(frozen=True)
-class FixRecord:
+class FixRecord(NamedTuple):
     rule: str
     line: int
     resource: str | None

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix import registry, suppressions
 from cfnfix.config import Config, validate_rule_options
@@ -27,8 +27,7 @@ class Overrides:
     rules_dirs: tuple[Path, ...] = ()
 
 
-@dataclass
-class RuleError:
+class RuleError(NamedTuple):
     """A rule that crashed on a file: reported, and the other rules still run."""
 
     rule_id: str

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".aws-sam", "cdk.out", ".venv", "__pycache__"}
@@ -83,8 +84,7 @@ def _translate_segment(segment: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class IgnorePattern:
+class IgnorePattern(NamedTuple):
     regex: re.Pattern[str]
     negated: bool
     directory_only: bool
@@ -131,8 +131,7 @@ class IgnorePattern:
         return self.regex.fullmatch(relative) is not None
 
 
-@dataclass(frozen=True)
-class IgnoreFile:
+class IgnoreFile(NamedTuple):
     base: Path  # the directory whose paths the patterns are relative to
     patterns: tuple[IgnorePattern, ...]
 

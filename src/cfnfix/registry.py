@@ -15,11 +15,10 @@ import pkgutil
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.errors import ConfigError
 from cfnfix.rule import Rule
@@ -51,8 +50,7 @@ def rules_from_object(obj: Any) -> list[type[Rule]]:
     raise ConfigError(f"{obj!r} is not a rule, a list of rules or a module")
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     name: str
     value: str  # "module" or "module:attribute.attribute", maybe followed by "[extras]"
 

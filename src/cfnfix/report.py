@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cfnfix.errors import CfnfixError
 from cfnfix.rule import Finding
@@ -13,8 +13,7 @@ if TYPE_CHECKING:
     from cfnfix.writer import Writer
 
 
-@dataclass(frozen=True)
-class Replacement:
+class Replacement(NamedTuple):
     """One text edit of a fix, in 1-based lines and columns (columns count characters)."""
 
     start_line: int
@@ -119,8 +118,7 @@ def _replacements(finding: Finding, template: Template, writer: Writer) -> tuple
     return tuple(result)
 
 
-@dataclass(frozen=True)
-class FileError:
+class FileError(NamedTuple):
     """A file that could not be processed (exit code 2)."""
 
     file: str
