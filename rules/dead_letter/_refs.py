@@ -6,7 +6,8 @@ Everything here reads plain template values (no text); nothing here is a rule.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from cfnfix.intrinsics import function_of, sub_parts, sub_variables
@@ -205,6 +206,7 @@ def sam_events(resource: Resource) -> Iterator[tuple[str, str, dict[str, Any]]]:
 _DLQ_KEYS = ("deadletter", "onfailure", "redrivepolicy", "dlq")
 
 
+@lru_cache(maxsize=4096)  # a template repeats its keys many times
 def _is_dlq_key(key: str | int) -> bool:
     if not isinstance(key, str):
         return False
@@ -218,6 +220,23 @@ def dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str 
     Computed once per template (several rules ask); callers must not modify it.
     """
     return template.memoize("dead-letter-uses", lambda: _dead_letter_uses(template))
+
+
+def below_keys(
+    value: Any, path: Path, wanted: Callable[[str | int], bool]
+) -> Iterator[tuple[Path, Any]]:
+    """``(path, value)`` of each value below a key that is ``wanted`` (the outermost such
+    key; in document order): what a walk of ``value`` that looks only at nodes with a
+    wanted key in their path would see, one subtree at a time. ``value`` itself counts
+    when the last key of ``path`` is wanted."""
+    if path and wanted(path[-1]):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from below_keys(item, (*path, key), wanted)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from below_keys(item, (*path, index), wanted)
 
 
 def _dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str | int, ...]]]]:
@@ -235,13 +254,12 @@ def _dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str
     ]
     sources.append(("Globals", ("Globals",), template.globals))
     for owner, base, value in sources:
-        for path, node in walk(value, base):
-            if function_of(node) is None and not isinstance(node, str):
-                continue
-            if not any(_is_dlq_key(k) for k in path[len(base) - 1 :]):
-                continue
-            data = json_value(node) if isinstance(node, str) else node
-            for name in referenced_ids(data):
-                if name in queues and name != owner:
-                    uses.setdefault(name, []).append((owner, path))
+        for below, subtree in below_keys(value, base, _is_dlq_key):
+            for path, node in walk(subtree, below):
+                if function_of(node) is None and not isinstance(node, str):
+                    continue
+                data = json_value(node) if isinstance(node, str) else node
+                for name in referenced_ids(data):
+                    if name in queues and name != owner:
+                        uses.setdefault(name, []).append((owner, path))
     return uses

@@ -11,6 +11,7 @@ from cfnfix.nodes import walk
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity
 from cfnfix.template import Resource, Template
 
+from ..dead_letter._refs import below_keys
 from ._values import plain_properties, set_description
 
 # Keys under which a queue's ARN makes it a dead-letter queue.
@@ -42,11 +43,13 @@ def _arn_of(value: Any) -> str | None:
 def dead_letter_queues(template: Template) -> set[str]:
     """Queues of the template that receive failed messages or events."""
     queues: set[str] = set()
-    for path, value in walk(template.section("Resources"), ("Resources",)):
-        if isinstance(value, dict) and any(key in _DEAD_LETTER_KEYS for key in path):
-            name = _arn_of(value)
-            if name is not None:
-                queues.add(name)
+    resources = template.section("Resources")
+    for below, subtree in below_keys(resources, ("Resources",), _DEAD_LETTER_KEYS.__contains__):
+        for _, value in walk(subtree, below):
+            if isinstance(value, dict):
+                name = _arn_of(value)
+                if name is not None:
+                    queues.add(name)
     return queues
 
 
