@@ -10,8 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.changes import ReplaceValue
 from cfnfix.intrinsics import escape_sub, function_of
@@ -87,9 +86,11 @@ def rewrite_kind(owner: str, keys: tuple[str, ...]) -> str:
     return REF_ONLY if owner == "AWS::Serverless::Application" else ANY
 
 
-@dataclass(frozen=True)
-class Occurrence:
-    """A literal a deployment sees: a plain string, a `Fn::Sub` template or a number."""
+class Occurrence(NamedTuple):
+    """A literal a deployment sees: a plain string, a `Fn::Sub` template or a number.
+
+    (A named tuple: immutable like a frozen dataclass, and several times cheaper to
+    create; a large template has tens of thousands.)"""
 
     path: Path
     value: str
@@ -139,48 +140,58 @@ def occurrences(template: Template) -> tuple[Occurrence, ...]:
 
 def _occurrences(template: Template) -> Iterator[Occurrence]:
     for root_path, root_value, resource, owner in _roots(template):
-        stack: list[tuple[Path, Any, tuple[str, ...]]] = [(root_path, root_value, ())]
-        while stack:
-            path, value, keys = stack.pop()
-            rewrite = rewrite_kind(owner, keys)
+        yield from _tree_occurrences(template, root_path, root_value, resource, owner)
+
+
+def _tree_occurrences(
+    template: Template, root_path: Path, root_value: Any, resource: Resource | None, owner: str
+) -> Iterator[Occurrence]:
+    # rewrite_kind is ANY throughout, except under the few SAM properties it names.
+    sam_uri = owner in SAM_URI_PROPERTIES
+
+    def occurrence(
+        path: Path, text: str, in_sub: bool, keys: tuple[str, ...], number: bool = False
+    ) -> Occurrence:
+        kind = rewrite_kind(owner, keys) if sam_uri else ANY
+        return Occurrence(path, text, in_sub, resource, keys, number, kind)
+
+    stack: list[tuple[Path, Any, tuple[str, ...]]] = [(root_path, root_value, ())]
+    while stack:
+        path, value, keys = stack.pop()
+        if isinstance(value, str):
+            if "{{resolve:" not in value and not foreign_placeholders(value):
+                yield occurrence(path, value, False, keys)
+        elif isinstance(value, dict):
             fn = function_of(value)
-            if fn is not None:
-                name, arg = fn
-                if name in _NAME_FUNCTIONS:
-                    continue
-                if name == "Fn::Sub":
-                    if isinstance(arg, str):
-                        yield Occurrence((*path, name), arg, True, resource, keys, rewrite=rewrite)
-                    elif isinstance(arg, list) and arg and isinstance(arg[0], str):
-                        yield Occurrence(
-                            (*path, name, 0), arg[0], True, resource, keys, rewrite=rewrite
-                        )
-                        if len(arg) > 1 and isinstance(arg[1], dict):
-                            for var in reversed(list(arg[1])):
-                                stack.append(((*path, name, 1, var), arg[1][var], keys))
-                    continue
-                if name == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-                    stack.append(((*path, name, 2), arg[2], keys))
-                    stack.append(((*path, name, 1), arg[1], keys))
-                    continue
-                stack.append(((*path, name), arg, keys))
-                continue
-            if isinstance(value, dict):
-                for key in reversed(list(value)):
+            if fn is None:
+                for key, item in reversed(value.items()):
                     if key not in SKIP_KEYS:
-                        stack.append(((*path, key), value[key], (*keys, key)))
-            elif isinstance(value, list):
-                for index in range(len(value) - 1, -1, -1):
-                    stack.append(((*path, index), value[index], keys))
-            elif isinstance(value, str):
-                if "{{resolve:" not in value and not foreign_placeholders(value):
-                    yield Occurrence(path, value, False, resource, keys, rewrite=rewrite)
-            elif isinstance(value, int) and not isinstance(value, bool):
-                source = template.source_text(path).strip().strip("'\"")
-                if source.isdigit():
-                    yield Occurrence(
-                        path, source, False, resource, keys, number=True, rewrite=rewrite
-                    )
+                        stack.append(((*path, key), item, (*keys, key)))
+                continue
+            name, arg = fn
+            if name in _NAME_FUNCTIONS:
+                continue
+            if name == "Fn::Sub":
+                if isinstance(arg, str):
+                    yield occurrence((*path, name), arg, True, keys)
+                elif isinstance(arg, list) and arg and isinstance(arg[0], str):
+                    yield occurrence((*path, name, 0), arg[0], True, keys)
+                    if len(arg) > 1 and isinstance(arg[1], dict):
+                        for var, item in reversed(arg[1].items()):
+                            stack.append(((*path, name, 1, var), item, keys))
+                continue
+            if name == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                stack.append(((*path, name, 2), arg[2], keys))
+                stack.append(((*path, name, 1), arg[1], keys))
+                continue
+            stack.append(((*path, name), arg, keys))
+        elif isinstance(value, list):
+            for index in range(len(value) - 1, -1, -1):
+                stack.append(((*path, index), value[index], keys))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            source = template.source_text(path).strip().strip("'\"")
+            if source.isdigit():
+                yield occurrence(path, source, False, keys, number=True)
 
 
 # -- Fn::Sub templates ------------------------------------------------------------------
@@ -201,6 +212,8 @@ def literal_spans(text: str, in_sub: bool) -> list[tuple[int, int]]:
 
 def find_literal(pattern: re.Pattern[str], text: str, in_sub: bool) -> list[re.Match[str]]:
     """Matches of ``pattern`` that lie wholly in literal text."""
+    if not in_sub:
+        return list(pattern.finditer(text))
     found: list[re.Match[str]] = []
     for start, end in literal_spans(text, in_sub):
         found.extend(pattern.finditer(text, start, end))
