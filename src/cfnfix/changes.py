@@ -7,11 +7,10 @@ engine can check that the rewritten file holds exactly the intended template.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
-from cfnfix.nodes import Path
+from cfnfix.nodes import Path, to_plain
 
 
 @dataclass(frozen=True)
@@ -128,25 +127,25 @@ def apply_change(data: Any, change: Change) -> None:
         target = _container(data, change.path, dict)
         if not isinstance(target, dict):
             raise ChangeError("SetKey on a value that is not a mapping")
-        target[change.key] = copy.deepcopy(change.value)
+        target[change.key] = to_plain(change.value)
     elif isinstance(change, ReplaceValue):
         if not change.path:
             raise ChangeError("cannot replace the whole template")
         parent = _container(data, change.path[:-1], None)
         key = change.path[-1]
         if isinstance(parent, dict) and key in parent:
-            parent[key] = copy.deepcopy(change.value)
+            parent[key] = to_plain(change.value)
         elif (
             isinstance(parent, list) and isinstance(key, int) and -len(parent) <= key < len(parent)
         ):
-            parent[key] = copy.deepcopy(change.value)
+            parent[key] = to_plain(change.value)
         else:
             raise ChangeError(f"nothing to replace at {'/'.join(map(str, change.path))}")
     elif isinstance(change, AppendItem):
         target = _container(data, change.path, list)
         if not isinstance(target, list):
             raise ChangeError("AppendItem on a value that is not a sequence")
-        target.append(copy.deepcopy(change.value))
+        target.append(to_plain(change.value))
     elif isinstance(change, RemoveKey):
         target = _container(data, change.path, None)
         if not isinstance(target, dict) or change.key not in target:

@@ -15,8 +15,6 @@ from typing import Any
 
 Path = tuple[str | int, ...]
 Span = tuple[int, int]
-# Mappings with more keys than this index their keys on first look-up.
-_SCAN_LIMIT = 8
 
 
 class MapNode(dict[str, Any]):
@@ -48,16 +46,21 @@ class MapNode(dict[str, Any]):
         self._index = None
 
     def _offset(self, key: str) -> int:
-        """Where ``key``'s spans start in ``_spans``; ``KeyError`` for a missing key."""
+        """Where ``key``'s spans start in ``_spans``; ``KeyError`` for a missing key.
+
+        The key -> offset index is built on the first look-up: most mappings are never
+        looked up by key (walks use :meth:`entries`), so most never pay for one."""
         index = self._index
         if index is None:
-            if len(self) <= _SCAN_LIMIT:  # small mappings (nearly all): a scan is cheapest
-                for position, name in enumerate(self):
-                    if name == key:
-                        return 4 * position
-                raise KeyError(key)
             index = self._index = {name: 4 * i for i, name in enumerate(self)}
         return index[key]
+
+    def entries(self) -> Iterator[tuple[str, Any, Span, Span]]:
+        """(key, value, key span, value span) of every entry, in order."""
+        flat = self._spans
+        for position, (key, value) in enumerate(self.items()):
+            at = 4 * position
+            yield key, value, (flat[at], flat[at + 1]), (flat[at + 2], flat[at + 3])
 
     def key_span(self, key: str) -> Span:
         """The span of ``key`` itself."""

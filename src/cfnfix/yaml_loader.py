@@ -133,6 +133,9 @@ class _Builder:
         while True:
             event = next_event()
             kind = type(event)
+            plain = kind is ScalarEvent and event.tag is None and event.anchor is None
+            if plain and stack and self.untagged_in(stack[-1], event):  # nearly every event
+                continue
             if kind is DocumentEndEvent:
                 break
             if kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -190,12 +193,7 @@ class _Builder:
         tag = event.tag
         value: Any
         if tag is None or tag == "!":
-            if event.implicit[0]:  # plain: resolved (and its value shared) by its text
-                value = self.plain.get(text, _MISSING)
-                if value is _MISSING:
-                    value = self.plain[text] = self.typed(_resolve_plain(text), text, start)
-            else:
-                value = text
+            value = self.untagged(text, event.implicit[0])
         elif tag.startswith("!"):
             value = self.scalar_intrinsic(tag, text, start, span[1])
         else:
@@ -205,6 +203,30 @@ class _Builder:
         if event.anchor is not None:
             self.remember(event.anchor, value, 1, text, start)
         return value, text
+
+    def untagged_in(self, parent: _Open, event: ScalarEvent) -> bool:
+        """Read an untagged, unanchored scalar inside a collection: the common case, in
+        one call. ``False`` when the depth limit needs the general path's error."""
+        text = self.strings.setdefault(event.value, event.value)
+        span = (event.start_mark.index, event.end_mark.index)  # type: ignore[union-attr]
+        if parent.mapping and parent.key is None:
+            self.key(parent, text, span, text == "<<" and _is_merge(event))
+            return True
+        if parent.depth >= self.max_depth:
+            return False
+        self.expanded += 1
+        self.place(parent, self.untagged(text, event.implicit[0]), span)
+        return True
+
+    def untagged(self, text: str, plain: bool) -> Any:
+        """The value of an untagged scalar: a plain one is resolved (and its value shared)
+        by its text, as YAML 1.1 reads it (a lone `=` stays a string)."""
+        if not plain:
+            return text
+        value = self.plain.get(text, _MISSING)
+        if value is _MISSING:
+            value = self.plain[text] = _typed_value(_resolve_plain(text), text)
+        return value
 
     def typed(self, tag: str, text: str, start: int) -> Any:
         if tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:

@@ -54,21 +54,17 @@ def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
     stack: list[MapNode | SeqNode] = [root]
     while stack:
         node = stack.pop()
-        if isinstance(node, MapNode):
-            for key, value in node.items():
-                if node.flow or node.short_tag:
-                    continue
-                key_start = node.key_span(key)[0]
+        if isinstance(node, MapNode) and not node.flow and not node.short_tag:
+            for _, value, (key_start, _), (value_start, _) in node.entries():
                 first_char = text[key_start : key_start + 1]
                 key_quotes[first_char if first_char in "'\"" else ""] += 1
                 if isinstance(value, str):
-                    value_start = node.value_span(key)[0]
                     value_char = text[value_start : value_start + 1]
                     value_quotes[value_char if value_char in "'\"" else ""] += 1
                 key_col = column_of(text, key_start)
                 if isinstance(value, MapNode) and value and not value.flow and not value.short_tag:
-                    first = next(iter(value))
-                    diff = column_of(text, value.key_span(first)[0]) - key_col
+                    _, _, (first_start, _), _ = next(value.entries())
+                    diff = column_of(text, first_start) - key_col
                     if diff > 0:
                         map_indents[diff] += 1
                 elif isinstance(value, SeqNode) and value and not value.flow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -25,6 +26,7 @@ _YAML12_NUMBER = re.compile(
 _LONG_ONLY = {"Condition"}
 
 
+@lru_cache(maxsize=4096)  # fixes write the same keys and names over and over
 def _plain_ok(text: str, flow: bool) -> bool:
     if not text or text != text.strip() or text[0] in _INDICATORS:
         return False
@@ -34,9 +36,9 @@ def _plain_ok(text: str, flow: bool) -> bool:
         return False
     if ": " in text or " #" in text or text.endswith(":") or "\t" in text:
         return False
-    if any(not ch.isprintable() for ch in text):
+    if not text.isprintable():
         return False
-    return not (flow and any(ch in _FLOW_SPECIAL for ch in text))
+    return not (flow and not _FLOW_SPECIAL.isdisjoint(text))
 
 
 def scalar(value: Any, style: YamlStyle, flow: bool = False) -> str:
@@ -97,7 +99,7 @@ def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
         if tag == "!GetAtt" and isinstance(arg, list) and [type(a) for a in arg] == [str, str]:
             return f"{tag} {arg[0]}.{arg[1]}"
         # Intrinsic arguments are names and expressions: no quotes unless needed.
-        rendered = inline(arg, dataclasses.replace(style, value_quote=""), flow=True)
+        rendered = inline(arg, _unquoted(style), flow=True)
         return f"{tag} {rendered}"
     if isinstance(value, dict):
         if not value:
@@ -115,6 +117,12 @@ def inline(value: Any, style: YamlStyle, flow: bool = False) -> str | None:
     return scalar(value, style, flow)
 
 
+@lru_cache(maxsize=8)
+def _unquoted(style: YamlStyle) -> YamlStyle:
+    """``style`` for names and intrinsic arguments: no quotes unless needed."""
+    return dataclasses.replace(style, value_quote="")
+
+
 def _holds_mapping(arg: Any) -> bool:
     """Whether an intrinsic's argument has a non-empty plain mapping among its items."""
     items = arg if isinstance(arg, list) else [arg]
@@ -127,7 +135,7 @@ def key_text(key: str, style: YamlStyle, flow: bool = False) -> str:
         quoted_key = quoted(key, style.key_quote)
         if quoted_key is not None:
             return quoted_key
-    return scalar(key, dataclasses.replace(style, value_quote=""), flow)
+    return scalar(key, _unquoted(style), flow)
 
 
 def entry(key: str, value: Any, column: int, style: YamlStyle, newline: str) -> str:
