@@ -24,11 +24,10 @@ if TYPE_CHECKING:  # the fixer and the writer are imported only when a run needs
     from cfnfix.writer import Writer
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """Everything a run decides once, for every file."""
 
-    overrides: Overrides = field(default_factory=Overrides)
+    overrides: Overrides = Overrides()
     config_file: Path | None = None
     fix: bool = False
     unsafe_fixes: bool = False

@@ -17,8 +17,7 @@ from cfnfix.settings import Settings
 from cfnfix.template import Template
 
 
-@dataclass(frozen=True)
-class Overrides:
+class Overrides(NamedTuple):
     """Command-line choices that override configuration files."""
 
     select: tuple[str, ...] = ()
