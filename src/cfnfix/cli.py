@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMAT_NAMES = ("github", "json", "junit", "sarif", "text")
 SEVERITIES = ("error", "warning", "info")
+# Parameter types are stateless: made once and shared (each costs a gettext look-up).
+ANY_PATH = click.Path(path_type=Path)
+FILE_PATH = click.Path(path_type=Path, dir_okay=False)
+DIRECTORY_PATH = click.Path(path_type=Path, file_okay=False)
 
 
 def _env_flag(name: str) -> bool:
@@ -75,7 +79,7 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.argument("paths", nargs=-1, type=ANY_PATH),
         click.option(
             "--select",
             multiple=True,
@@ -85,7 +89,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--rules-dir",
             multiple=True,
-            type=click.Path(path_type=Path, file_okay=False),
+            type=DIRECTORY_PATH,
             help="Load extra rules from every *.py file in this directory.",
         ),
         click.option(
@@ -108,7 +112,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--stdin-filename",
-            type=click.Path(path_type=Path, dir_okay=False),
+            type=FILE_PATH,
             help="With `-` as the path: the name standard input is reported under, and "
             "where its configuration is looked up.",
         ),
@@ -129,7 +133,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--output",
             "output_file",
-            type=click.Path(path_type=Path, dir_okay=False),
+            type=FILE_PATH,
             help="Write the report to this file instead of standard output.",
         ),
         click.option(
@@ -152,7 +156,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--baseline",
-            type=click.Path(path_type=Path, dir_okay=False),
+            type=FILE_PATH,
             help="Report only findings that this baseline file does not record.",
         ),
         click.option(
@@ -544,7 +548,7 @@ def main() -> None:
 @_common
 @click.option(
     "--write-baseline",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE_PATH,
     help="Record every finding in this baseline file (then use --baseline).",
 )
 def check(**kwargs: Any) -> None:
@@ -579,7 +583,7 @@ def fix(diff: bool, **kwargs: Any) -> None:
     default="text",
     show_default=True,
 )
-@click.option("--rules-dir", multiple=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--rules-dir", multiple=True, type=DIRECTORY_PATH)
 def rules(rule: str | None, output_format: str, rules_dir: tuple[Path, ...]) -> None:
     """List the rules; RULE (an id or name) shows one rule's documentation, and a family
     or id prefix ("retention", "RT") lists those rules."""
@@ -656,14 +660,14 @@ def _write_report(path: Path, report: str) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=ANY_PATH)
 @click.option(
     "--to", "target", type=click.Choice(["yaml", "json"]), required=True, help="Output format."
 )
 @click.option(
     "--output",
     "output_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE_PATH,
     help="Write the converted template to this file (one PATH only).",
 )
 @click.option(
