@@ -10,8 +10,7 @@ have their own failure handling (the queue's redrive policy, the mapping's OnFai
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.intrinsics import function_of
 from cfnfix.template import Resource, Template
@@ -71,8 +70,7 @@ SYNC_REFERRERS = (
 )
 
 
-@dataclass(frozen=True)
-class Invoker:
+class Invoker(NamedTuple):
     """Something that invokes a function: what it is, and how."""
 
     mode: str  # "async" | "sync" | "poll"

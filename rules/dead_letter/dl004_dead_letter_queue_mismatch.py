@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.changes import Change, RemoveKey, set_property
 from cfnfix.nodes import Path
@@ -28,8 +27,7 @@ FIFO_ONLY_KEYS = ("ContentBasedDeduplication", "DeduplicationScope", "FifoThroug
 EVENT_TARGET_EVENTS = ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2")
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """``source`` sends what it cannot deliver to the dead-letter queue ``dlq``."""
 
     path: Path  # where the dead-letter queue is named

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.changes import ReplaceValue
 from cfnfix.intrinsics import PSEUDO_PARAMETERS, function_of, sub_parts, sub_variables
@@ -22,8 +21,7 @@ from ..security._loops import s3_triggers
 _VAR = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """`source` depends on `target` because of what is at `path`."""
 
     source: str
@@ -114,8 +112,7 @@ def shortest_cycle(template: Template, start: str) -> list[Edge] | None:
 # -- rewriting references to a bucket ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BucketName:
+class BucketName(NamedTuple):
     """A bucket's name as the template knows it: the value of `!Ref Bucket`, and the
     same name as a piece of `Fn::Sub` text."""
 

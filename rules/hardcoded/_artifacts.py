@@ -11,8 +11,7 @@ template's author.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.intrinsics import function_of, ref_target, sub_parts
 from cfnfix.template import Template
@@ -20,8 +19,7 @@ from cfnfix.template import Template
 from ._scan import has_placeholders
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """One property of a resource type that names an S3 artifact.
 
     ``kind``: ``pair`` (a mapping with bucket / key / version keys), ``uri`` (a string

@@ -4,7 +4,7 @@ availability zones, ARNs, and the AWS-owned accounts that must stay literal."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 
@@ -39,8 +39,7 @@ ARN_RE = re.compile(
 WHOLE_ARN_RE = re.compile(r"^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:[^\s]+$")
 
 
-@dataclass(frozen=True)
-class OwnedAccount:
+class OwnedAccount(NamedTuple):
     """An account AWS owns: it has to be written literally where it is used."""
 
     owner: str
@@ -106,8 +105,7 @@ AWS_OWNED_ACCOUNTS: dict[str, OwnedAccount] = {
 }
 
 
-@dataclass(frozen=True)
-class Arn:
+class Arn(NamedTuple):
     """An ARN found in a string; fields may hold `${...}` placeholders."""
 
     start: int

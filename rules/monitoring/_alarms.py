@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix_rules.dead_letter._invocation import invokers
 from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES, get, has_value, referenced_ids
@@ -28,8 +27,7 @@ TOPIC_TYPE = "AWS::SNS::Topic"
 ANY = "*"
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     """One metric an alarm watches (its own, or one ``MetricStat`` of its ``Metrics``)."""
 
     alarm: Resource

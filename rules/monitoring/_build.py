@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix_rules.dead_letter._refs import get
 from cfnfix_rules.security._kms import aws_managed
@@ -22,8 +21,7 @@ from ._alarms import ALARM_TYPE, ALARM_TYPES, TOPIC_TYPE
 PERIOD = 300
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """An alarm action the template's alarms already use: the value and its condition."""
 
     value: Any

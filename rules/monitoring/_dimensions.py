@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES
 from cfnfix_rules.retention._values import symbolic
@@ -19,8 +18,7 @@ MIN_LENGTH = 6
 _VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A metric dimension that names a resource of the template."""
 
     namespace: str

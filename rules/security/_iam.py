@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.intrinsics import function_of, sub_parts
 from cfnfix.nodes import Path
@@ -122,8 +121,7 @@ ADMIN_POLICIES = frozenset({"AdministratorAccess", "PowerUserAccess", "IAMFullAc
 _WILDCARD = re.compile(r"[*?]")
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """One `Effect: Allow` statement, and the principals (roles) it applies to."""
 
     owner: str  # logical id of the resource that holds the policy

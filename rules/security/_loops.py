@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.nodes import Path
 from cfnfix.template import Resource, Template
@@ -30,8 +29,7 @@ BUCKET_TYPE = "AWS::S3::Bucket"
 WRITE_ACTION = "s3:PutObject"  # covers Put, Post, Copy and CompleteMultipartUpload
 
 
-@dataclass(frozen=True)
-class S3Trigger:
+class S3Trigger(NamedTuple):
     bucket: str  # logical id
     function: str  # logical id
     events: tuple[str, ...]
@@ -224,8 +222,7 @@ def bucket_arn_matches(template: Template, bucket: Resource, value: Any) -> bool
     return any(globs_intersect(text, f"arn:aws:s3:::{n}") for n in bucket_names(template, bucket))
 
 
-@dataclass(frozen=True)
-class Loop:
+class Loop(NamedTuple):
     trigger: S3Trigger
     holder: str  # the role (or SAM function) whose statement allows the write
     statement: Statement

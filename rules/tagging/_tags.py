@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.changes import AppendItem, Change, ReplaceValue, SetKey
 from cfnfix.intrinsics import function_of, getatt_target, ref_target, sub_parts, sub_variables
@@ -55,8 +55,7 @@ SHAPE_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class TagSpec:
+class TagSpec(NamedTuple):
     """How one resource type takes tags."""
 
     type_name: str
@@ -134,8 +133,7 @@ def tags_refused(template: Template, resource: Resource) -> str | None:
 # -- reading tags -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One literal tag: where it is, its key and value (either may be an intrinsic)."""
 
     path: Path  # the list item, or the map value
@@ -145,8 +143,7 @@ class Entry:
     item_keys: frozenset[str] | None = None  # list items: every key of the item
 
 
-@dataclass(frozen=True)
-class TagRead:
+class TagRead(NamedTuple):
     """What a tag property holds."""
 
     # "absent" | "list" | "map" | "json-string" | "conditional" (an Fn::If) |
@@ -253,8 +250,7 @@ def shape_fits(form: str, shape: str) -> bool:
 # -- where the tags of a resource are -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """One place whose tags apply to a resource."""
 
     # "tags": ``path`` is the tag value (it may not exist yet);
