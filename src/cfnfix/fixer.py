@@ -13,7 +13,7 @@ from cfnfix.errors import FixError, LoadError
 from cfnfix.nodes import MapNode, Path, SeqNode
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
-from cfnfix.writer import RenderedFix, TextEdit, Writer, apply_edits
+from cfnfix.writer import TextEdit, Writer, apply_edits
 from cfnfix.writer.batch import Batch
 
 MAX_ITERATIONS = 16
@@ -64,10 +64,10 @@ def _reparse(template: Template, text: str) -> Template:
 
 
 def apply_batch(
-    template: Template, batch: Sequence[tuple[Finding, RenderedFix]]
+    template: Template, batch: Sequence[tuple[Finding, Sequence[TextEdit]]]
 ) -> tuple[Template | None, str]:
     """Apply a batch; return the new template if it holds exactly the intended data."""
-    edits = [edit for _, rendered in batch for edit in rendered.edits]
+    edits = [edit for _, fix_edits in batch for edit in fix_edits]
     text = apply_edits(template.text, edits)
     try:
         new = _reparse(template, text)
@@ -121,57 +121,86 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
     done: set[tuple[str, str, str]] = set()
     refused: dict[tuple[str, str, str], RefusedFix] = {}
     for _ in range(MAX_ITERATIONS):
-        current = outcome.template
-        candidates = [
-            f
-            for f in outcome.result.findings
-            if allowed(f, current, unsafe) and _fix_key(f) not in done
-        ]
-        if not candidates:
+        previous = outcome.template
+        if not _step(outcome, done, refused, unsafe):
             break
-        writer = Writer(current)
-        batch: list[tuple[Finding, RenderedFix]] = []
-        accepted = Batch()
-        for finding in candidates:
-            assert finding.fix is not None
-            try:
-                rendered = writer.render(list(finding.fix.changes))
-            except FixError as exc:
-                refused[_fix_key(finding)] = RefusedFix(finding, str(exc))
-                continue
-            if not accepted.conflicts(rendered):
-                accepted.add(rendered)
-                batch.append((finding, rendered))
-        if not batch:
-            break
-        new, _ = apply_batch(current, batch)
-        if new is None:
-            # Find the culprits: keep each fix that is sound on its own.
-            good = []
-            for item in batch:
-                alone, why = apply_batch(current, [item])
-                if alone is None:
-                    refused[_fix_key(item[0])] = RefusedFix(item[0], why)
-                    done.add(_fix_key(item[0]))
-                else:
-                    good.append(item)
-            if not good:
-                continue
-            new, _ = apply_batch(current, good)
-            if new is None:
-                good = good[:1]
-                new, _ = apply_batch(current, good)
-            if new is None:  # pragma: no cover - a single fix verified a moment ago
-                break
-            batch = good
-        for finding, _ in batch:
-            line = current.location(finding.path).line
-            outcome.applied.append(AppliedFix(finding, line))
-            done.add(_fix_key(finding))
-            refused.pop(_fix_key(finding), None)
-        outcome.steps.append((current.text, [e for _, rendered in batch for e in rendered.edits]))
-        outcome.template = new
-        outcome.result = run_rules(new, rules)
+        # Only the new template is checked from here on: what the rules derived from the
+        # previous one (indexes, findings) goes before they run again, which halves the
+        # peak memory of a large fix.
+        previous.forget_indexes()
+        del previous
+        outcome.result = CheckResult()
+        outcome.result = run_rules(outcome.template, rules)
     remaining = {_fix_key(f) for f in outcome.result.findings if f.fix is not None}
     outcome.refused = [r for key, r in refused.items() if key in remaining]
     return outcome
+
+
+def _step(
+    outcome: FixOutcome,
+    done: set[tuple[str, str, str]],
+    refused: dict[tuple[str, str, str], RefusedFix],
+    unsafe: bool,
+) -> bool:
+    """Apply one batch of non-conflicting fixes to ``outcome``; ``False`` when none
+    applies."""
+    current = outcome.template
+    batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
+    if not batch:
+        return False
+    lines = {id(finding): current.location(finding.path).line for finding, _ in batch}
+    current.forget_indexes()  # what the rules derived is not needed while re-parsing
+    new, _ = apply_batch(current, batch)
+    if new is None:
+        # Find the culprits: keep each fix that is sound on its own.
+        good = []
+        for item in batch:
+            alone, why = apply_batch(current, [item])
+            if alone is None:
+                refused[_fix_key(item[0])] = RefusedFix(item[0], why)
+                done.add(_fix_key(item[0]))
+            else:
+                good.append(item)
+        if not good:
+            return True  # try again without the culprits
+        new, _ = apply_batch(current, good)
+        if new is None:
+            good = good[:1]
+            new, _ = apply_batch(current, good)
+        if new is None:  # pragma: no cover - a single fix verified a moment ago
+            return False
+        batch = good
+    for finding, _ in batch:
+        outcome.applied.append(AppliedFix(finding, lines[id(finding)]))
+        done.add(_fix_key(finding))
+        refused.pop(_fix_key(finding), None)
+    outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
+    outcome.template = new
+    return True
+
+
+def _render_batch(
+    template: Template,
+    findings: Sequence[Finding],
+    done: set[tuple[str, str, str]],
+    refused: dict[tuple[str, str, str], RefusedFix],
+    unsafe: bool,
+) -> list[tuple[Finding, list[TextEdit]]]:
+    """The fixes to apply together (their edits and claimed paths do not conflict), as
+    text edits; the fixes the writer refuses go to ``refused``."""
+    writer = Writer(template)
+    batch: list[tuple[Finding, list[TextEdit]]] = []
+    accepted = Batch()
+    for finding in findings:
+        if not allowed(finding, template, unsafe) or _fix_key(finding) in done:
+            continue
+        assert finding.fix is not None
+        try:
+            rendered = writer.render(list(finding.fix.changes))
+        except FixError as exc:
+            refused[_fix_key(finding)] = RefusedFix(finding, str(exc))
+            continue
+        if not accepted.conflicts(rendered):
+            accepted.add(rendered)
+            batch.append((finding, rendered.edits))
+    return batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -94,7 +95,7 @@ class RefTarget:
 class Template:
     source: Source
     root: MapNode
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
     # Indexes that rules derive from this template, computed once (see ``memoize``).
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -104,6 +105,11 @@ class Template:
             self._memo[key] = compute()
         value: T = self._memo[key]
         return value
+
+    def forget_indexes(self) -> None:
+        """Drop what :meth:`memoize` kept (it is computed again if asked for): a fixer
+        that has moved on to the next version of a template frees its memory."""
+        self._memo.clear()
 
     @classmethod
     def parse(cls, source: Source) -> Template:
@@ -165,7 +171,7 @@ class Template:
 
     def line_col(self, offset: int) -> tuple[int, int]:
         if not self._line_starts:
-            starts = [0]
+            starts = array("q", [0])
             text = self.text
             pos = text.find("\n")
             while pos != -1:

@@ -47,7 +47,7 @@ def apply_changes(text: str, changes: Sequence[Change], name: str = "template.ya
     template = parse(text, name)
     rendered = Writer(template).render(list(changes))
     fake = Finding(_ChangeOnly(), (), "", fix=Fix.safe("apply", *changes))
-    new, reason = apply_batch(template, [(fake, rendered)])
+    new, reason = apply_batch(template, [(fake, rendered.edits)])
     if new is None:
         raise FixError(reason)
     return new.text

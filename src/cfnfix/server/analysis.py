@@ -142,7 +142,7 @@ class Analysis:
         except CfnfixError:
             return None
         if verify:
-            new, _ = apply_batch(self.template, [(finding, rendered)])
+            new, _ = apply_batch(self.template, [(finding, rendered.edits)])
             if new is None:
                 return None
         return self._buffer_edits(rendered.edits)
