@@ -99,3 +99,14 @@ def test_entry_points_of_a_distribution_on_the_path(tmp_path: Path) -> None:
         "('acme', 'acme_rules:RULES [extra]')" in points and "('builtin', 'cfnfix_rules')" in points
     )
     assert "'AC001'" in ids and "'RT001'" in ids
+
+
+def test_resource_data_is_read_without_importlib_resources() -> None:
+    # importlib.resources costs ~20 ms of imports where site has not loaded it already.
+    probe = (
+        "import importlib, sys\nsys.modules['importlib.resources'] = None\n"
+        "vars(importlib).pop('resources', None)\n"
+        "from cfnfix.resource_data import type_info\n"
+        "assert type_info('AWS::S3::Bucket').taggable\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
