@@ -63,6 +63,7 @@ class EntryPoint(NamedTuple):
 
 
 _DIST_DIR = re.compile(r"^([^-]+)(-.*)?\.(dist-info|egg-info)$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def _group_entries(text: str, group: str) -> list[EntryPoint]:
@@ -108,13 +109,13 @@ def _scan_entry_points(group: str) -> list[EntryPoint] | None:
             match = _DIST_DIR.match(name)
             if match is None:
                 continue
-            distribution = re.sub(r"[-_.]+", "_", match.group(1)).lower()
+            distribution = _SEPARATORS.sub("_", match.group(1)).lower()
             if distribution in seen:
                 continue
             seen.add(distribution)
-            try:
-                with open(os.path.join(directory, name, "entry_points.txt"), encoding="utf-8") as f:
-                    text = f.read()
+            try:  # read as bytes: cheaper than a text file for ~130 small files
+                with open(os.path.join(directory, name, "entry_points.txt"), "rb") as f:
+                    text = f.read().decode("utf-8")
             except OSError:
                 continue
             if group in text:
