@@ -20,12 +20,24 @@ Span = tuple[int, int]
 class MapNode(dict[str, Any]):
     """A mapping with the spans of its keys and values (character offsets).
 
-    Spans are kept compactly, four integers per key in key order (a template of 5,000
-    resources holds some 100,000 of them); ``key_span`` and ``value_span`` read them.
-    Entries are added with :meth:`add` while loading; the model is read-only after that.
+    Spans are kept compactly, four integers per key in key order from ``_base`` in an
+    array: the mapping's own, or one the loader shares between every node of a document
+    (a template of 5,000 resources holds some 100,000 spans); ``key_span`` and
+    ``value_span`` read them. Entries are added with :meth:`add` (or the loader's
+    :meth:`share_spans`) while loading; the model is read-only after that.
     """
 
-    __slots__ = ("_index", "_spans", "end", "flow", "opaque_tags", "shared", "short_tag", "start")
+    __slots__ = (
+        "_base",
+        "_index",
+        "_spans",
+        "end",
+        "flow",
+        "opaque_tags",
+        "shared",
+        "short_tag",
+        "start",
+    )
     # Set on a document's root only: the unknown tags the loader kept as opaque values.
     opaque_tags: tuple[str, ...]
 
@@ -37,13 +49,20 @@ class MapNode(dict[str, Any]):
         self.short_tag: str | None = None
         self.shared = False
         self._spans = array("q")
+        self._base = 0
         self._index: dict[str, int] | None = None
 
     def add(self, key: str, value: Any, key_span: Span, value_span: Span) -> None:
-        """A new entry (``key`` must not be present yet) with its spans."""
+        """A new entry (``key`` must not be present yet) with its spans, kept in the
+        mapping's own array."""
         self[key] = value
         self._spans.extend((*key_span, *value_span))
         self._index = None
+
+    def share_spans(self, spans: array[int], base: int) -> None:
+        """Read the spans from ``spans[base:]``, four per key, in key order."""
+        self._spans = spans
+        self._base = base
 
     def _offset(self, key: str) -> int:
         """Where ``key``'s spans start in ``_spans``; ``KeyError`` for a missing key.
@@ -52,14 +71,15 @@ class MapNode(dict[str, Any]):
         looked up by key (walks use :meth:`entries`), so most never pay for one."""
         index = self._index
         if index is None:
-            index = self._index = {name: 4 * i for i, name in enumerate(self)}
+            base = self._base
+            index = self._index = {name: base + 4 * i for i, name in enumerate(self)}
         return index[key]
 
     def entries(self) -> Iterator[tuple[str, Any, Span, Span]]:
         """(key, value, key span, value span) of every entry, in order."""
         flat = self._spans
         for position, (key, value) in enumerate(self.items()):
-            at = 4 * position
+            at = self._base + 4 * position
             yield key, value, (flat[at], flat[at + 1]), (flat[at + 2], flat[at + 3])
 
     def key_span(self, key: str) -> Span:
@@ -76,7 +96,7 @@ class MapNode(dict[str, Any]):
 class SeqNode(list[Any]):
     """A sequence with the spans of its items (two integers per item, in item order)."""
 
-    __slots__ = ("_spans", "end", "flow", "shared", "start")
+    __slots__ = ("_base", "_spans", "end", "flow", "shared", "start")
 
     def __init__(self, start: int = 0, end: int = 0, flow: bool = False) -> None:
         super().__init__()
@@ -85,11 +105,17 @@ class SeqNode(list[Any]):
         self.flow = flow
         self.shared = False
         self._spans = array("q")
+        self._base = 0
 
     def add(self, value: Any, span: Span) -> None:
-        """A new last item with its span."""
+        """A new last item with its span, kept in the sequence's own array."""
         self.append(value)
         self._spans.extend(span)
+
+    def share_spans(self, spans: array[int], base: int) -> None:
+        """Read the spans from ``spans[base:]``, two per item, in order."""
+        self._spans = spans
+        self._base = base
 
     def item_span(self, index: int) -> Span:
         """The span of item ``index`` (negative indexes count from the end)."""
@@ -97,13 +123,14 @@ class SeqNode(list[Any]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._spans[2 * index], self._spans[2 * index + 1]
+        at = self._base + 2 * index
+        return self._spans[at], self._spans[at + 1]
 
     @property
     def item_spans(self) -> list[Span]:
         """Every item's span, in order."""
-        flat = self._spans
-        return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        flat, base = self._spans, self._base
+        return [(flat[base + 2 * i], flat[base + 2 * i + 1]) for i in range(len(self))]
 
 
 class OpaqueNode:

@@ -10,6 +10,7 @@ CloudFormation reads them, by PyYAML's own resolver table.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +86,7 @@ class _Open:
         "merged",
         "merging",
         "node",
+        "spans",
         "tag",
     )
 
@@ -101,6 +103,7 @@ class _Open:
         self.key_span: Span = (0, 0)
         self.merging = False  # the key is `<<`
         self.merged: list[MapNode] = []  # a mapping's `<<` sources
+        self.spans: list[int] = []  # its entries' spans, until it is complete
 
 
 class _Builder:
@@ -119,6 +122,8 @@ class _Builder:
         self.opaque: dict[str, None] = {}  # unknown tags, in order of first use
         self.plain: dict[str, Any] = {}  # plain scalar text -> its value (shared objects)
         self.strings: dict[str, str] = {}  # one object per distinct string
+        # Every collection's spans, each one's together (see MapNode.share_spans).
+        self.spans: array[int] = array("q")
 
     def error(self, message: str, offset: int) -> LoadError:
         return LoadError(message, *line_col(self.text, offset))
@@ -247,11 +252,11 @@ class _Builder:
         if long_name is None:  # a preprocessor's tag (`!Rain::Embed`): kept, never looked into
             return self.opaque_node(tag, arg_start, start, end)
         arg: Any = text
-        if tag == _GETATT_TAG and "." in text:
+        if tag == _GETATT_TAG and "." in text:  # `!GetAtt A.B`: one scalar split in two
             arg = SeqNode(arg_start, end, flow=True)
-            for part in text.split(".", 1):
-                arg.add(part, (arg_start, end))
-        return _wrap(long_name, tag, arg, start, end, arg_start)
+            arg.extend(text.split(".", 1))
+            self.share(arg, [arg_start, end, arg_start, end])
+        return self.wrap(long_name, tag, arg, start, end, arg_start)
 
     def opaque_node(self, tag: str, arg_start: int, start: int, end: int) -> OpaqueNode:
         self.opaque[tag] = None
@@ -305,18 +310,22 @@ class _Builder:
     def close(self, opened: _Open, end: int) -> tuple[Any, Span]:
         node = opened.node
         node.end = end
+        spans = opened.spans
         for source in opened.merged:  # YAML 1.1 merge keys: explicit keys win
             assert isinstance(node, MapNode)
             node.shared = True
             for key, item in source.items():
                 if key not in node:
-                    node.add(key, item, source.key_span(key), source.value_span(key))
+                    node[key] = item
+                    spans.extend(source.key_span(key))
+                    spans.extend(source.value_span(key))
+        self.share(node, spans)
         start = node.start
         value: Any = node
         if opened.tag is not None:
             arg_start = self.argument_start(opened.tag, start, end)
             node.start = arg_start
-            value = _wrap(SHORT_TAGS[opened.tag], opened.tag, node, start, end, arg_start)
+            value = self.wrap(SHORT_TAGS[opened.tag], opened.tag, node, start, end, arg_start)
         self.expanded += 1
         if opened.anchor is not None:
             self.remember(opened.anchor, value, self.expanded - opened.before, None, start)
@@ -343,7 +352,7 @@ class _Builder:
         node = parent.node
         assert isinstance(node, MapNode)
         if not merge and key in node:
-            first = line_col(self.text, node.key_span(key)[0])[0]
+            first = line_col(self.text, parent.spans[4 * list(node).index(key)])[0]
             raise self.error(f"duplicate key {key!r} (first defined on line {first})", span[0])
         parent.key = key
         parent.key_span = span
@@ -353,7 +362,8 @@ class _Builder:
         """Put a finished value into the collection being read."""
         node = parent.node
         if isinstance(node, SeqNode):
-            node.add(value, span)
+            node.append(value)
+            parent.spans.extend(span)
             return
         key = parent.key
         assert key is not None
@@ -364,7 +374,24 @@ class _Builder:
                 raise self.error("'<<' merge key needs a mapping", span[0])
             parent.merged.extend(sources)
             return
-        node.add(key, value, parent.key_span, span)
+        node[key] = value
+        parent.spans.extend(parent.key_span)
+        parent.spans.extend(span)
+
+    def share(self, node: MapNode | SeqNode, spans: list[int]) -> None:
+        """Move a complete collection's spans into the document's array."""
+        node.share_spans(self.spans, len(self.spans))
+        self.spans.extend(spans)
+
+    def wrap(
+        self, long_name: str, tag: str, arg: Any, start: int, end: int, arg_start: int
+    ) -> MapNode:
+        """A short-form intrinsic (``!Sub x``) as its long form (``{"Fn::Sub": x}``)."""
+        wrapper = MapNode(start, end)
+        wrapper.short_tag = tag
+        wrapper[long_name] = arg
+        self.share(wrapper, [start, start + len(tag), arg_start, end])
+        return wrapper
 
 
 def _is_merge(event: ScalarEvent) -> bool:
@@ -374,14 +401,6 @@ def _is_merge(event: ScalarEvent) -> bool:
     if event.tag is None or event.tag == "!":
         return bool(event.implicit[0]) and _resolve_plain(event.value) == _MERGE
     return bool(event.tag == _MERGE)
-
-
-def _wrap(long_name: str, tag: str, arg: Any, start: int, end: int, arg_start: int) -> MapNode:
-    """A short-form intrinsic (``!Sub x``) as its long form (``{"Fn::Sub": x}``)."""
-    wrapper = MapNode(start, end)
-    wrapper.short_tag = tag
-    wrapper.add(long_name, arg, (start, start + len(tag)), (arg_start, end))
-    return wrapper
 
 
 def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXPANDED_NODES) -> Any:
