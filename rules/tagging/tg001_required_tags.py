@@ -35,6 +35,29 @@ def _where(site: Site) -> str:
     return ".".join(str(p) for p in site.path[3:] if p != "Fn::If") or "Tags"
 
 
+def _configured_tags_problem(template: Template, tags: dict[str, Any]) -> str:
+    """Why the configured ``tags`` cannot be written into this template, or ``""``."""
+    for key, value in tags.items():
+        problem = key_problem(key)
+        if problem:
+            return f"the configured key {key!r} {problem}"
+        problem = value_problem(value)
+        if problem:
+            return f"the configured value of {key!r} {problem}"
+        refs = value_problems(template, value)
+        if refs.missing:
+            return (
+                f"the configured value of {key!r} refers to {_quoted(refs.missing)}, "
+                "which this template does not define"
+            )
+        if refs.resources:
+            return (
+                f"the configured value of {key!r} refers to the resource "
+                f"{_quoted(refs.resources)}, which risks a circular dependency"
+            )
+    return ""
+
+
 class RequiredTags(Rule):
     id = "TG001"
     name = "missing-required-tags"
@@ -193,6 +216,9 @@ Resources:
         required: dict[str, Any] = dict(self.settings.required_tags)
         if not required:
             return
+        # Why the configured tags cannot be written, by the keys a resource lacks: the
+        # same for every resource, so judged once per set of missing keys.
+        refusals: dict[tuple[str, ...], str] = {}
         for resource in template.resources.values():
             spec = tag_spec(resource.type)
             if spec is None or tags_refused(template, resource):
@@ -201,12 +227,17 @@ Resources:
                 resource.node["Properties"], dict
             ):
                 continue  # a malformed resource: nothing to judge
-            finding = self._check_resource(template, resource, spec, required)
+            finding = self._check_resource(template, resource, spec, required, refusals)
             if finding is not None:
                 yield finding
 
     def _check_resource(
-        self, template: Template, resource: Resource, spec: TagSpec, required: dict[str, Any]
+        self,
+        template: Template,
+        resource: Resource,
+        spec: TagSpec,
+        required: dict[str, Any],
+        refusals: dict[tuple[str, ...], str],
     ) -> Finding | None:
         sites = resource_sites(template, resource, spec)
         if not all(site.read.complete for site in sites):
@@ -220,7 +251,13 @@ Resources:
         noun = "tag" if len(missing) == 1 else "tags"
         message = f"{resource.type} lacks the required {noun} {_quoted(missing)}"
         tags = {k: required[k] for k in missing}
-        fix, reason = self._fix(template, spec, sites, tags, len(present))
+        keys = tuple(tags)
+        if keys not in refusals:
+            refusals[keys] = _configured_tags_problem(template, tags)
+        reason = refusals[keys]
+        fix: Fix | None = None
+        if not reason:
+            fix, reason = self._fix(template, spec, sites, tags, len(present))
         if reason:
             message += f" (no fix: {reason})"
         return self.finding(path, message, fix=fix)
@@ -233,25 +270,7 @@ Resources:
         tags: dict[str, Any],
         counted: int,
     ) -> tuple[Fix | None, str]:
-        """The fix, or ``None`` and why there is none."""
-        for key, value in tags.items():
-            problem = key_problem(key)
-            if problem:
-                return None, f"the configured key {key!r} {problem}"
-            problem = value_problem(value)
-            if problem:
-                return None, f"the configured value of {key!r} {problem}"
-            refs = value_problems(template, value)
-            if refs.missing:
-                return None, (
-                    f"the configured value of {key!r} refers to {_quoted(refs.missing)}, "
-                    "which this template does not define"
-                )
-            if refs.resources:
-                return None, (
-                    f"the configured value of {key!r} refers to the resource "
-                    f"{_quoted(refs.resources)}, which risks a circular dependency"
-                )
+        """The fix, or ``None`` and why there is none (the configured tags being valid)."""
         if counted + len(tags) > MAX_TAGS:
             return None, f"adding them would exceed {MAX_TAGS} tags"
         # The template tags these resources in Globals: add the tags there.
