@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +12,6 @@ from cfnfix.errors import LoadError
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # CloudFormation itself accepts at most 1 MB
 BOM = "\ufeff"
 JSON_SUFFIXES = (".json",)
-_DEFERRED = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -123,13 +120,16 @@ def write_file(path: Path, data: bytes) -> None:
 
     An existing file keeps its mode; ``OSError`` propagates.
     """
+    import signal  # writing only: a check starts without them
+    import tempfile
+
     target = Path(os.path.realpath(path))
     try:
         mode: int | None = target.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = None
     # SIGINT and SIGTERM wait until the file is whole and the temporary file gone.
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
