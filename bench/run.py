@@ -4,12 +4,17 @@ one run, with the performance targets checked.
     python3 bench/run.py                  # start-up, corpus, synthetic 500/2,000/5,000, fix
     python3 bench/run.py --quick          # start-up, corpus, synthetic 500 only
     python3 bench/run.py --markdown       # the table as Markdown, for the README
+    python3 bench/run.py --startup-only   # start-up only (installed copy and this one)
 
 Each tool runs as a fresh process over the same file list (start-up included, as in CI);
 every cfnfix rule that is on by default runs. Files that cfnfix cannot load (invalid
 YAML, duplicate keys...) are left out for every tool, because cfn-lint aborts a whole
 multi-file run on some of them. `fix` is timed as `cfnfix fix --unsafe-fixes` on a fresh
 copy of the same files (the other tools cannot fix, so it has no ratio).
+
+Start-up is measured twice: as a user installs cfnfix (this checkout's wheel in a fresh
+virtual environment, dependencies from the package index; the target is judged on it)
+and in this development environment, each beside its bare interpreter (`python -c pass`).
 
 Targets (issue 12): start-up under 150 ms; corpus check at least 50x faster than
 cfn-lint; check time linear in resources (5,000 within 11x of 500); `fix` of 2,000
@@ -66,6 +71,7 @@ class Run:
 # PYTHONDONTWRITEBYTECODE set would otherwise recompile every module on every run (that
 # doubles cfnfix's start-up). The cache goes to a temporary folder, not the checkout.
 PYCACHE = tempfile.mkdtemp(prefix="cfnfix-bench-pyc-")
+INSTALL = tempfile.mkdtemp(prefix="cfnfix-bench-venv-")
 ENV = {
     **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     "PYTHONPYCACHEPREFIX": PYCACHE,
@@ -177,19 +183,56 @@ def measure(
     return row
 
 
-def startup(repeat: int) -> Run:
+@dataclass
+class Startup:
+    """Start-up (a one-resource check) of one installation, beside its bare interpreter."""
+
+    where: str
+    check: Run
+    interpreter: Run
+
+
+def startup(command: list[str], python: str, where: str, repeat: int) -> Startup:
+    """Median of ``repeat`` interleaved runs of the check and of ``python -c pass``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "one.yaml"
         path.write_text(ONE_RESOURCE)
-        timed([*cfnfix_command(), "check", str(path)], CFNFIX_OK)  # warm the file cache
-        return median(
-            [timed([*cfnfix_command(), "check", str(path)], CFNFIX_OK) for _ in range(repeat)]
+        timed([*command, "check", str(path)], CFNFIX_OK)  # warm the file and bytecode caches
+        checks, bare = [], []
+        for _ in range(repeat):
+            checks.append(timed([*command, "check", str(path)], CFNFIX_OK))
+            bare.append(timed([python, "-c", "pass"], (0,)))
+        return Startup(where, median(checks), median(bare))
+
+
+def installed_copy(tmp: Path) -> tuple[list[str], str]:
+    """cfnfix as a user installs it: this checkout's wheel in a fresh virtual environment
+    (dependencies from the package index), as `pipx install` does. The development
+    environment's start-up also pays for its editable-install finder and whatever other
+    ``.pth`` files its site-packages hold; a fresh environment runs none of them."""
+    wheels = tmp / "wheels"
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*build, "-w", str(wheels), str(ROOT)], check=True)
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    wheel = next(wheels.glob("cfnfix-*.whl"))
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], check=True
+    )
+    return [str(venv / "bin" / "cfnfix")], str(venv / "bin" / "python")
+
+
+def verdicts(rows: dict[str, Row], starts: list[Startup]) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for each target whose data was measured. Start-up is
+    judged on the first installation measured (the user's, when it could be made)."""
+    start = starts[0]
+    out = [
+        (
+            f"start-up under 150 ms ({start.where})",
+            f"{start.check.seconds * 1000:.0f} ms",
+            start.check.seconds < 0.150,
         )
-
-
-def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for each target whose data was measured."""
-    out = [("start-up under 150 ms", f"{start.seconds * 1000:.0f} ms", start.seconds < 0.150)]
+    ]
     corpus = rows.get("corpus")
     if corpus and "cfn-lint" in corpus.tools:
         ratio = corpus.tools["cfn-lint"].seconds / corpus.check.seconds
@@ -203,22 +246,24 @@ def verdicts(rows: dict[str, Row], start: Run) -> list[tuple[str, str, bool]]:
         out.append(
             ("fix of 2,000 resources under 3 s", f"{mid.fix.seconds:.2f} s", mid.fix.seconds < 3)
         )
-    # The single template whose peak is largest against its budget.
-    budgets = [
-        (run.peak_mib / memory_budget_mib(row), run, row)
-        for row in rows.values()
-        if len(row.files) == 1
-        for run in (row.check, row.fix)
-        if run is not None
-    ]
-    if budgets:
-        share, run, row = max(budgets, key=lambda b: b[0])
-        measured = f"{run.peak_mib:.0f} MiB of {memory_budget_mib(row):.0f} MiB ({row.dataset})"
-        out.append(("peak memory under 10x size + 60 MB (single templates)", measured, share < 1))
+    # Each single template, checked and fixed, against its own budget.
+    for row in rows.values():
+        if len(row.files) != 1:
+            continue
+        budget = memory_budget_mib(row)
+        for verb, run in (("check", row.check), ("fix", row.fix)):
+            if run is not None:
+                out.append(
+                    (
+                        f"peak memory under 10x size + 60 MB: {verb} {row.dataset}",
+                        f"{run.peak_mib:.0f} of {budget:.0f} MiB",
+                        run.peak_mib < budget,
+                    )
+                )
     return out
 
 
-def render(rows: dict[str, Row], start: Run, repeat: int, markdown: bool) -> str:
+def render(rows: dict[str, Row], starts: list[Startup], repeat: int, markdown: bool) -> str:
     names = sorted({name for row in rows.values() for name in row.tools})
     head = ["dataset", "files", "MiB", "cfnfix check", *names, *[f"{n} ratio" for n in names]]
     head += ["cfnfix peak", "cfnfix fix", "fix peak"]
@@ -240,18 +285,20 @@ def render(rows: dict[str, Row], start: Run, repeat: int, markdown: bool) -> str
             [f"{row.fix.seconds:.2f} s", f"{row.fix.peak_mib:.0f} MiB"] if row.fix else ["-", "-"]
         )
         table.append(cells)
-    lines = [
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs; "
-        f"start-up (one-resource check): {start.seconds * 1000:.0f} ms, {start.peak_mib:.0f} MiB",
-        "",
+    lines = [f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs"]
+    lines += [
+        f"start-up (one-resource check), {s.where}: {s.check.seconds * 1000:.0f} ms, "
+        f"{s.check.peak_mib:.0f} MiB (python -c pass there: {s.interpreter.seconds * 1000:.0f} ms)"
+        for s in starts
     ]
+    lines.append("")
     if markdown:
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
         lines += ["| " + " | ".join(cells) + " |" for cells in table]
         lines += ["", "| target | measured | met |", "|---|---:|---|"]
         lines += [
-            f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in verdicts(rows, start)
+            f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in verdicts(rows, starts)
         ]
     else:
         widths = [max(len(c[i]) for c in [head, *table]) for i in range(len(head))]
@@ -263,7 +310,7 @@ def render(rows: dict[str, Row], start: Run, repeat: int, markdown: bool) -> str
                 )
             )
         lines.append("")
-        lines += [f"{'met' if ok else 'NOT MET'}: {t}: {m}" for t, m, ok in verdicts(rows, start)]
+        lines += [f"{'met' if ok else 'NOT MET'}: {t}: {m}" for t, m, ok in verdicts(rows, starts)]
     return "\n".join(lines)
 
 
@@ -277,6 +324,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-fix", action="store_true", help="do not time cfnfix fix")
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="measure start-up only in this environment (no fresh virtual environment)",
+    )
+    parser.add_argument("--startup-only", action="store_true", help="measure start-up only")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--filter", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -297,8 +350,18 @@ def main() -> None:
         timed([*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)], CFNFIX_OK)
         for name, command in others.items():
             run_other(name, command, [str(warm)])
-    start = startup(args.startup_repeat)
+    starts = []
+    if not args.no_install:
+        print("installing this checkout's wheel in a fresh virtual environment...", file=sys.stderr)
+        command, python = installed_copy(Path(INSTALL))
+        starts.append(startup(command, python, "installed from the wheel", args.startup_repeat))
+    starts.append(
+        startup(cfnfix_command(), sys.executable, "development install", args.startup_repeat)
+    )
     rows: dict[str, Row] = {}
+    if args.startup_only:
+        print(render(rows, starts, args.repeat, args.markdown))
+        return
     if CORPUS.is_dir() and not args.no_corpus:
         found = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
         rows["corpus"] = measure("corpus", comparable(found), args.repeat, others, not args.no_fix)
@@ -313,8 +376,9 @@ def main() -> None:
             rows[name] = measure(name, [path], args.repeat, others, not args.no_fix)
     version = subprocess.run([*lint, "--version"], capture_output=True, text=True).stdout.strip()
     print(version)
-    print(render(rows, start, args.repeat, args.markdown))
+    print(render(rows, starts, args.repeat, args.markdown))
     shutil.rmtree(PYCACHE, ignore_errors=True)
+    shutil.rmtree(INSTALL, ignore_errors=True)
 
 
 if __name__ == "__main__":
