@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from cfnfix.collector import paused
 from cfnfix.config import Config, find_config, parse_config
 from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
@@ -124,7 +125,8 @@ def validated_fix(
 def process(target: Target, options: Options) -> FileResult:
     """Check or fix one file; never raises (a cfnfix bug becomes a file error)."""
     try:
-        return _process(target, options)
+        with paused():  # parsing, rules and fixes: see cfnfix.collector
+            return _process(target, options)
     except Exception as exc:
         if os.environ.get("CFNFIX_DEBUG"):
             raise

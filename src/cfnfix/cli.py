@@ -12,17 +12,16 @@ are imported where they are used.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from cfnfix import __version__
+from cfnfix.collector import paused
 from cfnfix.errors import CfnfixError
 
 if TYPE_CHECKING:
@@ -333,21 +332,10 @@ def _show_settings(target: Target, config: Config, options: Options) -> str:
     return "\n".join(lines) + "\n"
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No garbage collection while loading: the modules, classes and rules created then
-    live as long as the process, and the collector would scan them again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _run(mode: str, **kwargs: Any) -> None:
-    with _gc_paused():
+    # No garbage collection while loading: the modules, classes and rules created then
+    # live as long as the process, and the collector would scan them again and again.
+    with paused():
         from cfnfix import registry
         from cfnfix.app import Options
         from cfnfix.engine import Overrides
@@ -365,7 +353,7 @@ def _run(mode: str, **kwargs: Any) -> None:
 
     # The command line, the rules and the configuration, before any file is read.
     try:
-        with _gc_paused():
+        with paused():
             available = registry.collect(cli_dirs)
             root_configs = _root_configs(
                 [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),

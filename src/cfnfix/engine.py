@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cfnfix import registry, suppressions
+from cfnfix.collector import paused
 from cfnfix.config import Config, validate_rule_options
 from cfnfix.errors import ConfigError
 from cfnfix.rule import Finding, Rule, Severity
@@ -69,6 +70,7 @@ def _rule_error(rule: Rule, template: Template, exc: Exception) -> RuleError:
     return RuleError(rule.id, f"{type(exc).__name__}: {exc}")
 
 
+@paused()  # rules build indexes over the whole template (see cfnfix.collector)
 def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
     """Every rule's findings, less the suppressed ones, plus findings on suppressions."""
     result = CheckResult()

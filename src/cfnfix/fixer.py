@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfnfix.changes import Change, ChangeError, ReplaceValue, apply_change
+from cfnfix.collector import paused
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
 from cfnfix.nodes import MapNode, Path, SeqNode
@@ -113,6 +114,7 @@ def _own_path(data: dict[str, Any], path: Path) -> None:
         node = child
 
 
+@paused()  # renders, parses and checks again and again (see cfnfix.collector)
 def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
     """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies."""
     outcome = FixOutcome(template, run_rules(template, rules))

@@ -209,9 +209,9 @@ def walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         p, v = stack.pop()
         yield p, v
         if isinstance(v, dict):
-            stack.extend(((*p, k), v[k]) for k in reversed(list(v)))
+            stack.extend([((*p, k), child) for k, child in reversed(v.items())])
         elif isinstance(v, list):
-            stack.extend(((*p, i), v[i]) for i in range(len(v) - 1, -1, -1))
+            stack.extend([((*p, i), v[i]) for i in range(len(v) - 1, -1, -1)])
 
 
 def to_plain(value: Any) -> Any:

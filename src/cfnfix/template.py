@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import gc
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from functools import cached_property
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
 
+from cfnfix.collector import paused
 from cfnfix.errors import LoadError, NotATemplate
 from cfnfix.foreach import TRANSFORM as FOREACH_TRANSFORM
 from cfnfix.foreach import Expanded, expand_resources
@@ -116,17 +116,12 @@ class Template:
         """Parse and check the shape of a template. Raises :class:`LoadError`."""
         # The loaders allocate many objects and no cycles: without the collector's passes
         # over every live object, parsing is about 40% faster and linear in size.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             root = (
                 load_json(source.text, source.max_depth)
                 if source.is_json
                 else load_yaml(source.text, source.max_depth, source.max_alias_nodes)
             )
-        finally:
-            if collecting:
-                gc.enable()
         check_template_shape(root)
         assert isinstance(root, MapNode)
         return cls(source, root)
