@@ -24,7 +24,15 @@ from cfnfix.changes import (
 )
 from cfnfix.errors import FixError
 from cfnfix.intrinsics import function_of
-from cfnfix.nodes import MapNode, OpaqueNode, Path, SeqNode, contains_opaque, get_path
+from cfnfix.nodes import (
+    MapNode,
+    OpaqueNode,
+    Path,
+    SeqNode,
+    contains_opaque,
+    get_path,
+    opaque_tags,
+)
 
 
 @dataclass
@@ -72,12 +80,21 @@ class Planner:
     ops: list[Op] = field(default_factory=list)
     # Values this plan creates, by the path they will have: later changes edit them.
     pending: dict[Path, Op] = field(default_factory=dict)
+    # Whether the template holds values under unknown tags at all (most hold none, and
+    # then no value needs to be searched for one).
+    opaque: bool = False
+
+    def __post_init__(self) -> None:
+        self.opaque = bool(opaque_tags(self.root))
+
+    def _holds_opaque(self, value: Any) -> bool:
+        return self.opaque and contains_opaque(value)
 
     def add(self, change: Change) -> None:
         if isinstance(change, RemoveComment):
             self.ops.append(Op("comment", (), change.line, change.column))
             return
-        if contains_opaque(getattr(change, "value", None)):
+        if self._holds_opaque(getattr(change, "value", None)):
             raise FixError("the change would copy a value under an unknown tag")
         try:
             self._add(change)
@@ -182,7 +199,7 @@ class Planner:
                 raise FixError("nothing to remove")
             if change.key not in node:
                 raise FixError(f"no key {change.key!r} to remove")
-            if contains_opaque(node[change.key]):
+            if self._holds_opaque(node[change.key]):
                 raise FixError("the change would remove a value under an unknown tag")
             self.ops.append(Op("remove_key", change.path, change.key))
         elif isinstance(change, RemoveItem):
@@ -191,7 +208,7 @@ class Planner:
                 raise FixError("nothing to remove")
             if not 0 <= change.index < len(node):
                 raise FixError("no such item to remove")
-            if contains_opaque(node[change.index]):
+            if self._holds_opaque(node[change.index]):
                 raise FixError("the change would remove a value under an unknown tag")
             self.ops.append(Op("remove_item", change.path, change.index))
 
@@ -200,7 +217,7 @@ class Planner:
             old = get_path(self.root, path)
         except KeyError:
             old = None
-        if contains_opaque(old):
+        if self._holds_opaque(old):
             raise FixError("the change would replace a value under an unknown tag")
         op = Op("replace", path, value=value)
         self.ops.append(op)
