@@ -161,14 +161,19 @@ class Row:
 
 
 def measure(
-    dataset: str, files: list[Path], repeat: int, others: dict[str, list[str]], fix: bool
+    dataset: str,
+    files: list[Path],
+    repeat: int,
+    others: dict[str, list[str]],
+    fix: bool,
+    other_repeat: int,
 ) -> Row:
     paths = [str(f) for f in files]
     print(f"measuring {dataset} ({len(files)} files)...", file=sys.stderr)
     check = median([timed([*cfnfix_command(), "check", *paths], CFNFIX_OK) for _ in range(repeat)])
     row = Row(dataset, files, sum(f.stat().st_size for f in files) / MIB, check)
     for name, command in others.items():
-        row.tools[name] = median([run_other(name, command, paths) for _ in range(repeat)])
+        row.tools[name] = median([run_other(name, command, paths) for _ in range(other_repeat)])
     if fix:
         runs = []
         for _ in range(repeat):
@@ -263,7 +268,7 @@ def verdicts(rows: dict[str, Row], starts: list[Startup]) -> list[tuple[str, str
     return out
 
 
-def render(rows: dict[str, Row], starts: list[Startup], repeat: int, markdown: bool) -> str:
+def render(rows: dict[str, Row], starts: list[Startup], repeats: str, markdown: bool) -> str:
     names = sorted({name for row in rows.values() for name in row.tools})
     head = ["dataset", "files", "MiB", "cfnfix check", *names, *[f"{n} ratio" for n in names]]
     head += ["cfnfix peak", "cfnfix fix", "fix peak"]
@@ -285,7 +290,7 @@ def render(rows: dict[str, Row], starts: list[Startup], repeat: int, markdown: b
             [f"{row.fix.seconds:.2f} s", f"{row.fix.peak_mib:.0f} MiB"] if row.fix else ["-", "-"]
         )
         table.append(cells)
-    lines = [f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs"]
+    lines = [f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeats}"]
     lines += [
         f"start-up (one-resource check), {s.where}: {s.check.seconds * 1000:.0f} ms, "
         f"{s.check.peak_mib:.0f} MiB (python -c pass there: {s.interpreter.seconds * 1000:.0f} ms)"
@@ -320,6 +325,12 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="synthetic 500 only")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument(
+        "--other-repeat",
+        type=int,
+        default=None,
+        help="runs per measurement of the other tools (default: --repeat; cfn-lint is slow)",
+    )
     parser.add_argument("--startup-repeat", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument("--no-corpus", action="store_true")
@@ -350,6 +361,8 @@ def main() -> None:
         timed([*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)], CFNFIX_OK)
         for name, command in others.items():
             run_other(name, command, [str(warm)])
+    other_repeat = args.other_repeat or args.repeat
+    repeats = f"median of {args.repeat} runs of cfnfix, {other_repeat} of the other tools"
     starts = []
     if not args.no_install:
         print("installing this checkout's wheel in a fresh virtual environment...", file=sys.stderr)
@@ -360,11 +373,13 @@ def main() -> None:
     )
     rows: dict[str, Row] = {}
     if args.startup_only:
-        print(render(rows, starts, args.repeat, args.markdown))
+        print(render(rows, starts, repeats, args.markdown))
         return
     if CORPUS.is_dir() and not args.no_corpus:
         found = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
-        rows["corpus"] = measure("corpus", comparable(found), args.repeat, others, not args.no_fix)
+        rows["corpus"] = measure(
+            "corpus", comparable(found), args.repeat, others, not args.no_fix, other_repeat
+        )
     elif not args.no_corpus:
         print(f"(corpus not found at {CORPUS}; set CFNFIX_CORPUS)", file=sys.stderr)
     sizes = args.sizes or ([500] if args.quick else [500, 2000, 5000])
@@ -373,10 +388,10 @@ def main() -> None:
             path = Path(tmp) / f"synthetic-{size}.yaml"
             path.write_text(template(size))
             name = f"synthetic {size}"
-            rows[name] = measure(name, [path], args.repeat, others, not args.no_fix)
+            rows[name] = measure(name, [path], args.repeat, others, not args.no_fix, other_repeat)
     version = subprocess.run([*lint, "--version"], capture_output=True, text=True).stdout.strip()
     print(version)
-    print(render(rows, starts, args.repeat, args.markdown))
+    print(render(rows, starts, repeats, args.markdown))
     shutil.rmtree(PYCACHE, ignore_errors=True)
     shutil.rmtree(INSTALL, ignore_errors=True)
 
