@@ -207,9 +207,7 @@ _DLQ_KEYS = ("deadletter", "onfailure", "redrivepolicy", "dlq")
 
 
 @lru_cache(maxsize=4096)  # a template repeats its keys many times
-def _is_dlq_key(key: str | int) -> bool:
-    if not isinstance(key, str):
-        return False
+def _is_dlq_key(key: str) -> bool:
     lowered = key.lower()
     return "redriveallow" not in lowered and any(k in lowered for k in _DLQ_KEYS)
 
@@ -222,21 +220,31 @@ def dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str 
     return template.memoize("dead-letter-uses", lambda: _dead_letter_uses(template))
 
 
-def below_keys(
-    value: Any, path: Path, wanted: Callable[[str | int], bool]
-) -> Iterator[tuple[Path, Any]]:
-    """``(path, value)`` of each value below a key that is ``wanted`` (the outermost such
-    key; in document order): what a walk of ``value`` that looks only at nodes with a
-    wanted key in their path would see, one subtree at a time. ``value`` itself counts
-    when the last key of ``path`` is wanted."""
-    if path and wanted(path[-1]):
+def below_keys(value: Any, path: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[Path, Any]]:
+    """``(path, value)`` of each value below a mapping key that is ``wanted`` (the
+    outermost such key; in document order): what a walk of ``value`` that looks only at
+    nodes with a wanted key in their path would see, one subtree at a time. ``value``
+    itself counts when the last key of ``path`` is wanted."""
+    if path and isinstance(path[-1], str) and wanted(path[-1]):
         yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from below_keys(item, (*path, key), wanted)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from below_keys(item, (*path, index), wanted)
+        return
+    # A flat walk in document order that neither builds the path of, nor asks about, a
+    # scalar outside the wanted subtrees (nearly every node of a template).
+    stack: list[tuple[Path, Any, bool]] = [(path, value, False)]
+    while stack:
+        at, node, hit = stack.pop()
+        if hit:
+            yield at, node
+        elif isinstance(node, dict):
+            for key, item in reversed(node.items()):
+                if wanted(key):
+                    stack.append(((*at, key), item, True))
+                elif isinstance(item, (dict, list)):
+                    stack.append(((*at, key), item, False))
+        elif isinstance(node, list):
+            for index in range(len(node) - 1, -1, -1):
+                if isinstance(node[index], (dict, list)):
+                    stack.append(((*at, index), node[index], False))
 
 
 def _dead_letter_uses(template: Template) -> dict[str, list[tuple[str, tuple[str | int, ...]]]]:
