@@ -11,7 +11,7 @@ from cfnfix.changes import Change, ChangeError, ReplaceValue, apply_change
 from cfnfix.collector import paused
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
-from cfnfix.nodes import MapNode, Path, SeqNode
+from cfnfix.nodes import MapNode, Path, SeqNode, has_child
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import TextEdit, Writer, apply_edits
@@ -101,12 +101,9 @@ def _own_path(data: dict[str, Any], path: Path) -> None:
     with it (a deep copy of a 5,000-resource template costs more than a rule run)."""
     node: Any = data
     for key in path:
-        if isinstance(node, dict) and isinstance(key, str) and key in node:
-            child = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
-            child = node[key]
-        else:
+        if not has_child(node, key):
             return
+        child = node[key]
         if isinstance(child, MapNode):
             child = node[key] = dict(child)
         elif isinstance(child, SeqNode):

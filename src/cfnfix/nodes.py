@@ -189,16 +189,20 @@ def child_span(parent: MapNode | SeqNode, key: str | int) -> Span:
     return parent.item_span(key)
 
 
+def has_child(node: Any, key: str | int) -> bool:
+    """Whether ``node[key]`` exists: a key of a mapping, an index of a sequence."""
+    if isinstance(node, dict):
+        return isinstance(key, str) and key in node
+    return isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node)
+
+
 def get_path(root: Any, path: Path) -> Any:
     """The value at ``path``; ``KeyError`` when it does not exist."""
     node = root
     for key in path:
-        if isinstance(node, dict) and isinstance(key, str) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
-            node = node[key]
-        else:
+        if not has_child(node, key):
             raise KeyError(path)
+        node = node[key]
     return node
 
 
