@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from cfnfix import yaml_loader
 from cfnfix.errors import LoadError, NotATemplate
 from cfnfix.nodes import MapNode, OpaqueNode, SeqNode, opaque_tags
 from cfnfix.testing import parse
@@ -169,6 +171,28 @@ def test_not_a_template(text: str, message: str) -> None:
 def test_bad_yaml(text: str, message: str) -> None:
     with pytest.raises(LoadError, match=message):
         parse(text)
+
+
+def test_libyaml_nesting_limit_reads_as_nesting_too_deep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml 0.2.6+ (PyYAML 6.0.4 wheels) refuses 1,000 levels while scanning ahead, before
+    the model reaches max_depth: its error says what the limit says, with the position."""
+
+    class Refusing:
+        def __init__(self, text: str) -> None:
+            pass
+
+        def get_event(self) -> None:
+            mark = yaml.Mark("t.yaml", 1010, 0, 1010, None, None)  # type: ignore[no-untyped-call]
+            problem = "exceeded maximum nesting depth"
+            raise yaml.parser.ParserError(None, None, problem, mark)  # type: ignore[no-untyped-call]
+
+        def dispose(self) -> None:
+            pass
+
+    monkeypatch.setattr(yaml_loader, "_Loader", Refusing)
+    with pytest.raises(LoadError, match="nesting deeper than 400 levels") as caught:
+        parse("a: " + "[" * 1200 + "]" * 1200 + "\n")
+    assert (caught.value.line, caught.value.column) == (1, 1011)
 
 
 @pytest.mark.parametrize(

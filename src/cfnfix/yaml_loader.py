@@ -54,6 +54,7 @@ _CONSTRUCT: dict[str, Callable[[yaml.ScalarNode], Any]] = {
     _TAG + "bool": _constructor.construct_yaml_bool,
 }
 _MISSING = object()
+_LIBYAML_DEPTH = "exceeded maximum nesting depth"  # libyaml's own limit (1,000 levels)
 
 
 def _resolve_plain(value: str) -> str:
@@ -412,9 +413,15 @@ def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXP
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if _LIBYAML_DEPTH in problem:
+            # libyaml 0.2.6 and later refuse nesting deeper than 1,000 levels (more than
+            # max_depth can be) while scanning ahead, before the builder gets there.
+            problem = f"nesting deeper than {max_depth} levels"
+        else:
+            problem = f"invalid YAML: {problem}"
         if mark is not None:
-            raise LoadError(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
-        raise LoadError(f"invalid YAML: {problem}") from None
+            raise LoadError(problem, mark.line + 1, mark.column + 1) from None
+        raise LoadError(problem) from None
     except yaml.YAMLError as exc:
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     finally:
