@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cfnfix.nodes import Path, to_plain
+from cfnfix.nodes import MapNode, Path, SeqNode, has_child, to_plain
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,11 @@ class ChangeError(ValueError):
 
 
 def _container(data: Any, path: Path, create: type | None) -> Any:
+    """The collection at ``path`` (missing ones made with ``create`` when given). Nodes of
+    a loaded template on the way are replaced by plain copies first: a change applied to
+    ``dict(template.root)`` leaves the template as it is, and only the collections on the
+    change's path are copied (a deep copy of a large template costs more than a rule run).
+    """
     node = data
     for i, key in enumerate(path):
         if isinstance(node, dict) and isinstance(key, str):
@@ -113,16 +118,25 @@ def _container(data: Any, path: Path, create: type | None) -> Any:
                 node[key] = {} if i < len(path) - 1 else create()
             elif node[key] is None and create is not None:
                 node[key] = {} if i < len(path) - 1 else create()
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
-            node = node[key]
-        else:
+        elif not has_child(node, key):
             raise ChangeError(f"cannot follow {key!r} at {'/'.join(map(str, path[:i]))}")
+        node = _writable(node, key)
     return node
 
 
+def _writable(parent: dict[str, Any] | list[Any], key: Any) -> Any:
+    """``parent[key]``, a plain copy put in its place if it is a node of a loaded template."""
+    child = parent[key]
+    if isinstance(child, MapNode):
+        child = parent[key] = dict(child)
+    elif isinstance(child, SeqNode):
+        child = parent[key] = list(child)
+    return child
+
+
 def apply_change(data: Any, change: Change) -> None:
-    """Apply ``change`` to plain data in place (the meaning of each change)."""
+    """Apply ``change`` to ``data`` in place (the meaning of each change). ``data`` is
+    the caller's; template nodes below it are copied where the change modifies them."""
     if isinstance(change, SetKey):
         target = _container(data, change.path, dict)
         if not isinstance(target, dict):
@@ -133,14 +147,9 @@ def apply_change(data: Any, change: Change) -> None:
             raise ChangeError("cannot replace the whole template")
         parent = _container(data, change.path[:-1], None)
         key = change.path[-1]
-        if isinstance(parent, dict) and key in parent:
-            parent[key] = to_plain(change.value)
-        elif (
-            isinstance(parent, list) and isinstance(key, int) and -len(parent) <= key < len(parent)
-        ):
-            parent[key] = to_plain(change.value)
-        else:
+        if not has_child(parent, key):
             raise ChangeError(f"nothing to replace at {'/'.join(map(str, change.path))}")
+        parent[key] = to_plain(change.value)
     elif isinstance(change, AppendItem):
         target = _container(data, change.path, list)
         if not isinstance(target, list):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from cfnfix.changes import Change, ChangeError, ReplaceValue, apply_change
+from cfnfix.changes import ChangeError, apply_change
 from cfnfix.collector import paused
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
-from cfnfix.nodes import MapNode, Path, SeqNode, has_child
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import TextEdit, Writer, apply_edits
@@ -74,41 +72,17 @@ def apply_batch(
         new = _reparse(template, text)
     except LoadError as exc:
         return None, f"the result would not parse ({exc})"
-    expected = dict(template.root)
+    expected = dict(template.root)  # changes copy only what they modify (apply_change)
     try:
         for finding, _ in batch:
             assert finding.fix is not None
             for change in finding.fix.changes:
-                _own_path(expected, _changed_container(change))
                 apply_change(expected, change)
     except ChangeError as exc:
         return None, f"the fix does not fit the template ({exc})"
     if new.root != expected:
         return None, "the result would not hold exactly the intended change"
     return new, ""
-
-
-def _changed_container(change: Change) -> Path:
-    """The path of the collection a change modifies."""
-    if isinstance(change, ReplaceValue):
-        return change.path[:-1]
-    return getattr(change, "path", ())
-
-
-def _own_path(data: dict[str, Any], path: Path) -> None:
-    """Make the collections along ``path`` in ``data`` plain copies, so that a change can
-    modify them without touching the loaded template: the rest of ``data`` stays shared
-    with it (a deep copy of a 5,000-resource template costs more than a rule run)."""
-    node: Any = data
-    for key in path:
-        if not has_child(node, key):
-            return
-        child = node[key]
-        if isinstance(child, MapNode):
-            child = node[key] = dict(child)
-        elif isinstance(child, SeqNode):
-            child = node[key] = list(child)
-        node = child
 
 
 @paused()  # renders, parses and checks again and again (see cfnfix.collector)
