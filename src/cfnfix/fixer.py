@@ -94,14 +94,10 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
     done: set[tuple[str, str, str]] = set()
     refused: dict[tuple[str, str, str], RefusedFix] = {}
     for _ in range(MAX_ITERATIONS):
-        previous = outcome.template
         if not _step(outcome, done, refused, unsafe):
             break
-        # Only the new template is checked from here on: what the rules derived from the
-        # previous one (indexes, findings) goes before they run again, which halves the
-        # peak memory of a large fix.
-        previous.forget_indexes()
-        del previous
+        # The previous template's findings go before the rules run on the new one (its
+        # indexes went in _step): that halves the peak memory of a large fix.
         outcome.result = CheckResult()
         outcome.result = run_rules(outcome.template, rules)
     remaining = {_fix_key(f) for f in outcome.result.findings if f.fix is not None}
@@ -118,31 +114,15 @@ def _step(
     """Apply one batch of non-conflicting fixes to ``outcome``; ``False`` when none
     applies."""
     current = outcome.template
-    batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
-    if not batch:
-        return False
-    lines = {id(finding): current.location(finding.path).line for finding, _ in batch}
-    current.forget_indexes()  # what the rules derived is not needed while re-parsing
-    new, _ = apply_batch(current, batch)
-    if new is None:
-        # Find the culprits: keep each fix that is sound on its own.
-        good = []
-        for item in batch:
-            alone, why = apply_batch(current, [item])
-            if alone is None:
-                refused[_fix_key(item[0])] = RefusedFix(item[0], why)
-                done.add(_fix_key(item[0]))
-            else:
-                good.append(item)
-        if not good:
-            return True  # try again without the culprits
-        new, _ = apply_batch(current, good)
-        if new is None:
-            good = good[:1]
-            new, _ = apply_batch(current, good)
-        if new is None:  # pragma: no cover - a single fix verified a moment ago
+    while True:  # a batch whose every fix fails on its own refuses them all: this ends
+        batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
+        if not batch:
             return False
-        batch = good
+        lines = {id(finding): current.location(finding.path).line for finding, _ in batch}
+        current.forget_indexes()  # what the rules derived is not needed while re-parsing
+        new, batch = _apply_sound(current, batch, done, refused)
+        if new is not None:
+            break
     for finding, _ in batch:
         outcome.applied.append(AppliedFix(finding, lines[id(finding)]))
         done.add(_fix_key(finding))
@@ -150,6 +130,35 @@ def _step(
     outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
     outcome.template = new
     return True
+
+
+def _apply_sound(
+    current: Template,
+    batch: list[tuple[Finding, list[TextEdit]]],
+    done: set[tuple[str, str, str]],
+    refused: dict[tuple[str, str, str], RefusedFix],
+) -> tuple[Template | None, list[tuple[Finding, list[TextEdit]]]]:
+    """The batch applied and verified; when the result fails, the fixes that are sound on
+    their own, applied (the culprits are refused for good); ``None`` if none is."""
+    new, _ = apply_batch(current, batch)
+    if new is not None:
+        return new, batch
+    good = []
+    for item in batch:
+        alone, why = apply_batch(current, [item])
+        if alone is None:
+            refused[_fix_key(item[0])] = RefusedFix(item[0], why)
+            done.add(_fix_key(item[0]))
+        else:
+            good.append(item)
+    if not good:
+        return None, []
+    new, _ = apply_batch(current, good)
+    if new is None:  # sound alone, not together: one at a time
+        good = good[:1]
+        new, _ = apply_batch(current, good)
+        assert new is not None  # verified alone a moment ago
+    return new, good
 
 
 def _render_batch(
