@@ -216,7 +216,7 @@ class _Builder:
         text = self.strings.setdefault(event.value, event.value)
         span = (event.start_mark.index, event.end_mark.index)  # type: ignore[union-attr]
         if parent.mapping and parent.key is None:
-            self.key(parent, text, span, text == "<<" and _is_merge(event))
+            self.key(parent, text, span, _is_merge(event))
             return True
         if parent.depth >= self.max_depth:
             return False
@@ -235,10 +235,13 @@ class _Builder:
         return value
 
     def typed(self, tag: str, text: str, start: int) -> Any:
-        if tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
-            shown = "!!" + tag[len(_TAG) :]
-            raise self.error(f"unsupported YAML tag {shown!r}", start)
+        self.check_standard(tag, start)
         return _typed_value(tag, text)
+
+    def check_standard(self, tag: str, start: int) -> None:
+        """Refuse YAML's own tags that a template has no use for (`!!python/object`)."""
+        if tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
+            raise self.error(f"unsupported YAML tag {'!!' + tag[len(_TAG) :]!r}", start)
 
     def argument_start(self, tag: str, start: int, end: int) -> int:
         """Where a tagged value's argument starts, after the tag and white space."""
@@ -301,8 +304,8 @@ class _Builder:
             if tag not in SHORT_TAGS:
                 return None
             short = tag
-        elif tag is not None and tag.startswith(_TAG) and tag[len(_TAG) :] not in _STANDARD:
-            raise self.error(f"unsupported YAML tag {'!!' + tag[len(_TAG) :]!r}", start)
+        elif tag is not None:
+            self.check_standard(tag, start)
         flow = bool(event.flow_style)
         node = MapNode(start, start, flow) if mapping else SeqNode(start, start, flow)
         depth = 0 if parent is None else parent.depth + 1

@@ -80,15 +80,11 @@ class Planner:
     ops: list[Op] = field(default_factory=list)
     # Values this plan creates, by the path they will have: later changes edit them.
     pending: dict[Path, Op] = field(default_factory=dict)
-    # Whether the template holds values under unknown tags at all (most hold none, and
-    # then no value needs to be searched for one).
-    opaque: bool = False
-
-    def __post_init__(self) -> None:
-        self.opaque = bool(opaque_tags(self.root))
 
     def _holds_opaque(self, value: Any) -> bool:
-        return self.opaque and contains_opaque(value)
+        # Only a template with values under unknown tags can have one to find (most have
+        # none, and then no value is searched).
+        return bool(opaque_tags(self.root)) and contains_opaque(value)
 
     def add(self, change: Change) -> None:
         if isinstance(change, RemoveComment):

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from cfnfix.errors import FixError
-from cfnfix.nodes import MapNode, Path, SeqNode, Span, column_of, get_path
+from cfnfix.nodes import MapNode, Path, SeqNode, Span, child_span, column_of, get_path
 from cfnfix.writer import yaml_emit as emit
 from cfnfix.writer.diff import changed_parts
 from cfnfix.writer.edits import TextEdit
@@ -229,12 +229,7 @@ class YamlWriter:
         parent = self.node(path[:-1])
         key = path[-1]
         old = parent[key]
-        if isinstance(parent, MapNode):
-            assert isinstance(key, str)
-            span = parent.value_span(key)
-        else:
-            assert isinstance(key, int)
-            span = parent.item_span(key)
+        span = child_span(parent, key)
         end = self.content_end(old, span)
         flow = self.in_flow(path)
         if isinstance(old, str) and not isinstance(old, bool):
