@@ -70,8 +70,7 @@ class Run:
 # Every tool runs with its bytecode cached, as after a normal install: a machine with
 # PYTHONDONTWRITEBYTECODE set would otherwise recompile every module on every run (that
 # doubles cfnfix's start-up). The cache goes to a temporary folder, not the checkout.
-PYCACHE = tempfile.mkdtemp(prefix="cfnfix-bench-pyc-")
-INSTALL = tempfile.mkdtemp(prefix="cfnfix-bench-venv-")
+PYCACHE = tempfile.mkdtemp(prefix="cfnfix-bench-pyc-")  # removed when main() ends
 ENV = {
     **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     "PYTHONPYCACHEPREFIX": PYCACHE,
@@ -344,8 +343,33 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--filter", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
+
+
+def startups(install: bool, repeat: int) -> list[Startup]:
+    """Start-up as a user installs cfnfix (unless ``install`` is off), then here."""
+    starts = []
+    if install:
+        print("installing this checkout's wheel in a fresh virtual environment...", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="cfnfix-bench-venv-") as venv:
+            command, python = installed_copy(Path(venv))
+            starts.append(startup(command, python, "installed from the wheel", repeat))
+    starts.append(startup(cfnfix_command(), sys.executable, "development install", repeat))
+    return starts
+
+
+def run(args: argparse.Namespace) -> None:
     if args.filter:
         print("\n".join(map(str, filter_comparable(args.filter))))
+        return
+    other_repeat = args.other_repeat or args.repeat
+    repeats = f"median of {args.repeat} runs of cfnfix, {other_repeat} of the other tools"
+    if args.startup_only:
+        starts = startups(not args.no_install, args.startup_repeat)
+        print(render({}, starts, repeats, args.markdown))
         return
     lint = installed("cfn-lint")
     if lint is None:
@@ -361,20 +385,8 @@ def main() -> None:
         timed([*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)], CFNFIX_OK)
         for name, command in others.items():
             run_other(name, command, [str(warm)])
-    other_repeat = args.other_repeat or args.repeat
-    repeats = f"median of {args.repeat} runs of cfnfix, {other_repeat} of the other tools"
-    starts = []
-    if not args.no_install:
-        print("installing this checkout's wheel in a fresh virtual environment...", file=sys.stderr)
-        command, python = installed_copy(Path(INSTALL))
-        starts.append(startup(command, python, "installed from the wheel", args.startup_repeat))
-    starts.append(
-        startup(cfnfix_command(), sys.executable, "development install", args.startup_repeat)
-    )
+    starts = startups(not args.no_install, args.startup_repeat)
     rows: dict[str, Row] = {}
-    if args.startup_only:
-        print(render(rows, starts, repeats, args.markdown))
-        return
     if CORPUS.is_dir() and not args.no_corpus:
         found = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
         rows["corpus"] = measure(
@@ -392,8 +404,6 @@ def main() -> None:
     version = subprocess.run([*lint, "--version"], capture_output=True, text=True).stdout.strip()
     print(version)
     print(render(rows, starts, repeats, args.markdown))
-    shutil.rmtree(PYCACHE, ignore_errors=True)
-    shutil.rmtree(INSTALL, ignore_errors=True)
 
 
 if __name__ == "__main__":
