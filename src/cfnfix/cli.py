@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from cfnfix import __version__
-from cfnfix.collector import paused
+from cfnfix.collector import loading
 from cfnfix.errors import CfnfixError
 
 if TYPE_CHECKING:
@@ -335,7 +335,7 @@ def _show_settings(target: Target, config: Config, options: Options) -> str:
 def _run(mode: str, **kwargs: Any) -> None:
     # No garbage collection while loading: the modules, classes and rules created then
     # live as long as the process, and the collector would scan them again and again.
-    with paused():
+    with loading():
         from cfnfix import registry
         from cfnfix.app import Options
         from cfnfix.engine import Overrides
@@ -353,7 +353,7 @@ def _run(mode: str, **kwargs: Any) -> None:
 
     # The command line, the rules and the configuration, before any file is read.
     try:
-        with paused():
+        with loading():
             available = registry.collect(cli_dirs)
             root_configs = _root_configs(
                 [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),

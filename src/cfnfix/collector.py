@@ -5,6 +5,10 @@ hundreds of thousands of objects and (almost) no reference cycles: everything is
 by reference counting. The cyclic collector would still walk every live object again and
 again while that happens, which costs 15-40% of the time on large templates, so it is
 paused there and runs as usual afterwards.
+
+What start-up creates (modules, classes, rules, configurations) lives as long as the
+process: :func:`loading` also freezes it, so no later collection walks it again, nor the
+one at interpreter exit (about 30 ms of a one-file check).
 """
 
 from __future__ import annotations
@@ -24,3 +28,14 @@ def paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """Like :func:`paused`; afterwards every object alive is moved out of the collector's
+    sight for good (:func:`gc.freeze`): only for what lives as long as the process."""
+    try:
+        with paused():
+            yield
+    finally:
+        gc.freeze()
