@@ -7,65 +7,83 @@ engine can check that the rewritten file holds exactly the intended template.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from cfnfix.nodes import MapNode, Path, SeqNode, has_child, to_plain
+from cfnfix.records import FrozenRecord
 
 
-@dataclass(frozen=True)
-class SetKey:
+class SetKey(FrozenRecord):
     """Set ``key`` in the mapping at ``path``; missing mappings on the way are created.
 
     ``before`` names a sibling key to insert in front of (a new top-level section
     before ``Resources``, say); otherwise a new key goes after the last one.
     """
 
-    path: Path
-    key: str
-    value: Any
-    before: str | None = None
+    __match_args__ = ("path", "key", "value", "before")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, key: str, value: Any, before: str | None = None) -> None:
+        self.path: Final = path
+        self.key: Final = key
+        self.value: Final = value
+        self.before: Final = before
 
 
-@dataclass(frozen=True)
-class ReplaceValue:
+class ReplaceValue(FrozenRecord):
     """Replace the value at ``path``."""
 
-    path: Path
-    value: Any
+    __match_args__ = ("path", "value")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, value: Any) -> None:
+        self.path: Final = path
+        self.value: Final = value
 
 
-@dataclass(frozen=True)
-class AppendItem:
+class AppendItem(FrozenRecord):
     """Append ``value`` to the sequence at ``path`` (created when missing)."""
 
-    path: Path
-    value: Any
+    __match_args__ = ("path", "value")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, value: Any) -> None:
+        self.path: Final = path
+        self.value: Final = value
 
 
-@dataclass(frozen=True)
-class RemoveKey:
+class RemoveKey(FrozenRecord):
     """Remove ``key`` from the mapping at ``path``."""
 
-    path: Path
-    key: str
+    __match_args__ = ("path", "key")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path: Final = path
+        self.key: Final = key
 
 
-@dataclass(frozen=True)
-class RemoveItem:
+class RemoveItem(FrozenRecord):
     """Remove item ``index`` from the sequence at ``path``."""
 
-    path: Path
-    index: int
+    __match_args__ = ("path", "index")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, index: int) -> None:
+        self.path: Final = path
+        self.index: Final = index
 
 
-@dataclass(frozen=True)
-class RemoveComment:
+class RemoveComment(FrozenRecord):
     """Remove the comment that starts at ``column`` (1-based) of ``line``; the whole line
     when nothing else is on it. Comments are no data: the template's data is unchanged."""
 
-    line: int
-    column: int
+    __match_args__ = ("line", "column")
+    __slots__ = __match_args__
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line: Final = line
+        self.column: Final = column
 
 
 Change = SetKey | ReplaceValue | AppendItem | RemoveKey | RemoveItem | RemoveComment

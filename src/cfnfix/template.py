@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from cfnfix.collector import paused
 from cfnfix.errors import LoadError, NotATemplate
@@ -17,6 +17,7 @@ from cfnfix.foreach import Expanded, expand_resources
 from cfnfix.intrinsics import PSEUDO_PARAMETERS, getatt_target, ref_target, sub_parts, sub_variables
 from cfnfix.json_loader import load_json
 from cfnfix.nodes import MapNode, Path, SeqNode, get_path
+from cfnfix.records import FrozenRecord, Record
 from cfnfix.source import Source
 from cfnfix.yaml_loader import load_yaml
 
@@ -48,27 +49,54 @@ SAM_GLOBALS = {
 }
 
 
-@dataclass(frozen=True)
-class Location:
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+class Location(FrozenRecord):
+    __match_args__ = ("line", "column", "end_line", "end_column")
+    __slots__ = __match_args__
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int) -> None:
+        self.line: Final = line
+        self.column: Final = column
+        self.end_line: Final = end_line
+        self.end_column: Final = end_column
 
 
-@dataclass
-class Resource:
+class Resource(Record):
     """One entry of ``Resources``."""
 
-    logical_id: str
-    node: MapNode
-    type: str
-    properties: dict[str, Any]
-    condition: str | None
-    depends_on: list[str]
-    metadata: dict[str, Any]
-    deletion_policy: Any
-    update_replace_policy: Any
+    __match_args__ = (
+        "logical_id",
+        "node",
+        "type",
+        "properties",
+        "condition",
+        "depends_on",
+        "metadata",
+        "deletion_policy",
+        "update_replace_policy",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        logical_id: str,
+        node: MapNode,
+        type: str,
+        properties: dict[str, Any],
+        condition: str | None,
+        depends_on: list[str],
+        metadata: dict[str, Any],
+        deletion_policy: Any,
+        update_replace_policy: Any,
+    ) -> None:
+        self.logical_id = logical_id
+        self.node = node
+        self.type = type
+        self.properties = properties
+        self.condition = condition
+        self.depends_on = depends_on
+        self.metadata = metadata
+        self.deletion_policy = deletion_policy
+        self.update_replace_policy = update_replace_policy
 
     @property
     def path(self) -> Path:
@@ -82,13 +110,16 @@ class Resource:
         return self.type.startswith("AWS::Serverless::")
 
 
-@dataclass(frozen=True)
-class RefTarget:
+class RefTarget(FrozenRecord):
     """What a ``Ref`` (or ``${Name}``) points at."""
 
-    kind: str  # "parameter" | "resource" | "pseudo" | "unknown"
-    name: str
-    node: Any = None
+    __match_args__ = ("kind", "name", "node")
+    __slots__ = __match_args__
+
+    def __init__(self, kind: str, name: str, node: Any = None) -> None:
+        self.kind: Final = kind  # "parameter" | "resource" | "pseudo" | "unknown"
+        self.name: Final = name
+        self.node: Final = node
 
 
 @dataclass
