@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -46,7 +45,7 @@ def broken_writer(monkeypatch: pytest.MonkeyPatch) -> None:
         rendered = render(self, changes)
         if changes[0].path[1].startswith("Bad"):
             rendered.edits = [
-                dataclasses.replace(e, replacement=e.replacement.replace("named", "other"))
+                e._replace(replacement=e.replacement.replace("named", "other"))
                 for e in rendered.edits
             ]
         return rendered
@@ -57,7 +56,7 @@ def broken_writer(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("broken_writer")
 def test_a_fix_that_fails_verification_is_refused_and_the_others_apply() -> None:
     outcome = fixer.fix_template(parse(_topics("Good", "Bad")), make_rules([NameTopics]), False)
-    assert [a.finding.resource for a in outcome.applied] == ["Good"]
+    assert [a.resource for a in outcome.applied] == ["Good"]
     assert outcome.template.root["Resources"]["Good"]["Properties"]["DisplayName"] == "named"
     assert "DisplayName" not in outcome.template.root["Resources"]["Bad"]["Properties"]
     assert [(r.finding.resource, r.reason) for r in outcome.refused] == [

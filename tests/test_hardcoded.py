@@ -530,7 +530,7 @@ def test_optional_layer_alternative_on_the_seed(tmp_path: Path, lint: Any) -> No
         template = Template.parse(Source.from_text(source.read_text(encoding="utf-8"), source.name))
         rules = hc_rules(HC001={"layer-fix": "optional-layer"})
         safe = fix_template(template, rules[:1], unsafe=False)
-        assert all(a.finding.resource != "PillowLayer" for a in safe.applied)
+        assert all(a.resource != "PillowLayer" for a in safe.applied)
         outcome = fix_template(template, rules[:1], unsafe=True)
         assert not outcome.result.findings and not outcome.refused
         target = tmp_path / source.name

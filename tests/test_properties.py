@@ -77,6 +77,7 @@ def _touched_lines(text: str, edits: list[TextEdit]) -> set[int]:
 def _only_edited_lines_changed(outcome: FixOutcome) -> None:
     """Each step's result is its text with the edits spliced in, and nothing else: every
     line no edit touches is found, byte for byte, where the edits before it moved it."""
+    assert outcome.steps is not None, "fix with record_steps=True"
     texts = [text for text, _ in outcome.steps] + [outcome.template.text]
     for (before, edits), after in zip(outcome.steps, texts[1:], strict=True):
         touched = _touched_lines(before, edits)
@@ -94,7 +95,7 @@ def _only_edited_lines_changed(outcome: FixOutcome) -> None:
 
 def check_fix_properties(text: str, name: str, comments: list[str]) -> FixOutcome:
     template = Template.parse(Source.from_text(text, name))
-    outcome = fix_template(template, RULES, unsafe=True)
+    outcome = fix_template(template, RULES, unsafe=True, record_steps=True)
     fixed = outcome.template.text
     again = Template.parse(Source.from_text(outcome.template.source.encode(fixed).decode(), name))
     assert to_plain(again.root) == to_plain(outcome.template.root)
@@ -107,10 +108,7 @@ def check_fix_properties(text: str, name: str, comments: list[str]) -> FixOutcom
     if text and not text.endswith("\n"):
         assert outcome.changed or not fixed.endswith("\n")
     second = fix_template(outcome.template, RULES, unsafe=True)
-    assert not second.applied, [
-        (a.finding.rule.id, a.finding.fix.description if a.finding.fix else "")
-        for a in second.applied
-    ]
+    assert not second.applied, [(a.rule.id, a.description) for a in second.applied]
     assert not outcome.result.rule_errors, [
         (e.rule_id, e.message) for e in outcome.result.rule_errors
     ]

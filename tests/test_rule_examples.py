@@ -37,8 +37,6 @@ def test_example(rule_class: type[Rule], index: int) -> None:
     assert not own(example.good), "the good example must not trigger the rule"
     if rule_class.fix_availability != "none":
         outcome = fix(example.bad, rules, unsafe=True)
-        assert any(a.finding.rule.id == rule_class.id for a in outcome.applied), (
-            "bad must be fixable"
-        )
+        assert any(a.rule.id == rule_class.id for a in outcome.applied), "bad must be fixable"
         remaining = [f.message for f in outcome.result.findings if f.rule.id == rule_class.id]
         assert not remaining, "after fixing, the rule must accept the template"

@@ -96,7 +96,7 @@ def assert_fixed_point(path: Path) -> None:
     outcome = fix_template(
         Template.parse(read_source(path)), make_rules(builtin_rules().values()), unsafe=True
     )
-    assert not outcome.applied, [a.finding.rule.id for a in outcome.applied]
+    assert not outcome.applied, [a.rule.id for a in outcome.applied]
     assert path.read_bytes() == before
 
 

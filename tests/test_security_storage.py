@@ -261,7 +261,7 @@ def test_corpus_fixes_reparse_are_idempotent_and_add_no_cfn_lint_errors(
                 continue
             parse(outcome.template.text, path.name)
             again = fix(outcome.template.text, rules, unsafe=unsafe, name=path.name)
-            assert not again.applied, (path.name, [a.finding.rule.id for a in again.applied])
+            assert not again.applied, (path.name, [a.rule.id for a in again.applied])
             if unsafe:
                 changed.append((path.name, template.text, outcome.template.text))
     # The corpus has dozens of buckets, queues, topics and tables that state nothing.

@@ -325,15 +325,13 @@ Resources:
     assert service is not None and service.applicability is Applicability.UNSAFE
     assert bucket is not None and bucket.applicability is Applicability.SAFE
     safe_only = fix(text, _tg001(), unsafe=False)
-    assert [a.finding.resource for a in safe_only.applied] == ["Bucket"]
+    assert [a.resource for a in safe_only.applied] == ["Bucket"]
 
 
 def test_one_globals_fix_covers_every_function() -> None:
     text = (_fixture("image-processing-tagging-sam.yaml")).read_text(encoding="utf-8")
     outcome = fix(text, _tg001())
-    globals_fixes = [
-        a for a in outcome.applied if a.finding.fix and "Globals" in a.finding.fix.description
-    ]
+    globals_fixes = [a for a in outcome.applied if "Globals" in a.description]
     assert len(globals_fixes) == 1
     assert outcome.template.text.count(f"{REQUIRED}: 'true'") == 2  # Globals + SimpleTable
 

@@ -96,7 +96,7 @@ def validated_fix(
         errors = validate.new_errors(template.text, outcome.template.text)
         if not errors:
             break
-        applied = sorted({a.finding.rule.id for a in outcome.applied})
+        applied = sorted({a.rule.id for a in outcome.applied})
         culprits = []
         for rule_id in applied:
             alone = fix_template(template, [r for r in rules if r.id == rule_id], unsafe)
@@ -244,9 +244,7 @@ def _process(target: Target, options: Options) -> FileResult:
             result.refused.extend(refusals)
         checked, final = outcome.result, outcome.template
         result.fixed = [
-            FixRecord(a.finding.rule.id, a.line, a.finding.resource, a.finding.fix.description)
-            for a in outcome.applied
-            if a.finding.fix is not None
+            FixRecord(a.rule.id, a.line, a.resource, a.description) for a in outcome.applied
         ]
         result.refused.extend(
             f"{r.finding.rule.id} {r.finding.resource or ''}: fix refused: {r.reason}"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cfnfix.changes import ChangeError, apply_change
 from cfnfix.collector import paused
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
+from cfnfix.nodes import Path
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import TextEdit, Writer, apply_edits
@@ -18,9 +20,13 @@ from cfnfix.writer.batch import Batch
 MAX_ITERATIONS = 16
 
 
-@dataclass
-class AppliedFix:
-    finding: Finding
+class AppliedFix(NamedTuple):
+    """A fix that was applied, as a report names it. The finding itself is not kept: its
+    changes hold the values the fix wrote, megabytes on a large template."""
+
+    rule: Rule
+    resource: str | None
+    description: str
     line: int  # where the finding was, in the text the fix applied to
 
 
@@ -36,17 +42,23 @@ class FixOutcome:
     result: CheckResult  # findings that remain
     applied: list[AppliedFix] = field(default_factory=list)
     refused: list[RefusedFix] = field(default_factory=list)
-    # Each step's text and the edits that made the next one (the last gives ``template``).
-    steps: list[tuple[str, list[TextEdit]]] = field(default_factory=list)
+    # With ``record_steps``: each step's text and the edits that made the next one (the
+    # last gives ``template``), for tests that check every edit. Off by default: a large
+    # template's steps hold its whole text and every edit until the end.
+    steps: list[tuple[str, list[TextEdit]]] | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.applied)
 
 
-def _fix_key(finding: Finding) -> tuple[str, str, str]:
+FixKey = tuple[str, Path, str]
+
+
+def _fix_key(finding: Finding) -> FixKey:
+    """What makes a fix the same one in the next step: rule, path and description."""
     assert finding.fix is not None
-    return finding.rule.id, "/".join(map(str, finding.path)), finding.fix.description
+    return finding.rule.id, finding.path, finding.fix.description
 
 
 def allowed(finding: Finding, template: Template, unsafe: bool) -> bool:
@@ -86,13 +98,17 @@ def apply_batch(
 
 
 @paused()  # renders, parses and checks again and again (see cfnfix.collector)
-def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
+def fix_template(
+    template: Template, rules: Sequence[Rule], unsafe: bool, record_steps: bool = False
+) -> FixOutcome:
     """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies."""
     outcome = FixOutcome(template, run_rules(template, rules))
+    if record_steps:
+        outcome.steps = []
     # Applied fixes and fixes whose result failed verification are never tried again.
     # A fix the writer refused is retried after other fixes changed the template.
-    done: set[tuple[str, str, str]] = set()
-    refused: dict[tuple[str, str, str], RefusedFix] = {}
+    done: set[FixKey] = set()
+    refused: dict[FixKey, RefusedFix] = {}
     for _ in range(MAX_ITERATIONS):
         if not _step(outcome, done, refused, unsafe):
             break
@@ -107,8 +123,8 @@ def fix_template(template: Template, rules: Sequence[Rule], unsafe: bool) -> Fix
 
 def _step(
     outcome: FixOutcome,
-    done: set[tuple[str, str, str]],
-    refused: dict[tuple[str, str, str], RefusedFix],
+    done: set[FixKey],
+    refused: dict[FixKey, RefusedFix],
     unsafe: bool,
 ) -> bool:
     """Apply one batch of non-conflicting fixes to ``outcome``; ``False`` when none
@@ -124,10 +140,15 @@ def _step(
         if new is not None:
             break
     for finding, _ in batch:
-        outcome.applied.append(AppliedFix(finding, lines[id(finding)]))
+        assert finding.fix is not None
+        line = lines[id(finding)]
+        outcome.applied.append(
+            AppliedFix(finding.rule, finding.resource, finding.fix.description, line)
+        )
         done.add(_fix_key(finding))
         refused.pop(_fix_key(finding), None)
-    outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
+    if outcome.steps is not None:
+        outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
     outcome.template = new
     return True
 
@@ -135,8 +156,8 @@ def _step(
 def _apply_sound(
     current: Template,
     batch: list[tuple[Finding, list[TextEdit]]],
-    done: set[tuple[str, str, str]],
-    refused: dict[tuple[str, str, str], RefusedFix],
+    done: set[FixKey],
+    refused: dict[FixKey, RefusedFix],
 ) -> tuple[Template | None, list[tuple[Finding, list[TextEdit]]]]:
     """The batch applied and verified; when the result fails, the fixes that are sound on
     their own, applied (the culprits are refused for good); ``None`` if none is."""
@@ -164,8 +185,8 @@ def _apply_sound(
 def _render_batch(
     template: Template,
     findings: Sequence[Finding],
-    done: set[tuple[str, str, str]],
-    refused: dict[tuple[str, str, str], RefusedFix],
+    done: set[FixKey],
+    refused: dict[FixKey, RefusedFix],
     unsafe: bool,
 ) -> list[tuple[Finding, list[TextEdit]]]:
     """The fixes to apply together (their edits and claimed paths do not conflict), as

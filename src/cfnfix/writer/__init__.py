@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from cfnfix.changes import Change
 from cfnfix.errors import FixError
 from cfnfix.nodes import Path
@@ -74,7 +72,7 @@ class Writer:
         try:
             for op in ops:
                 depth = len(op.path)
-                edits.extend(dataclasses.replace(e, depth=depth) for e in self.backend.render(op))
+                edits.extend(e._replace(depth=depth) for e in self.backend.render(op))
         except (KeyError, IndexError, AssertionError) as exc:
             raise FixError(f"cannot render the change ({type(exc).__name__})") from None
         for i, a in enumerate(edits):

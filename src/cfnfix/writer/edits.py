@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class TextEdit:
+class TextEdit(NamedTuple):
     """Replace ``text[start:end]`` with ``replacement`` (``start == end``: an insertion).
 
     ``depth`` orders insertions at one point: text for a deeper container goes first,

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from cfnfix.nodes import MapNode, SeqNode, column_of
 
 _SHORT = re.compile(r"!(?:Ref|Sub|GetAtt|Join|If|Select|Split|FindInMap|Equals|ImportValue)\b")
-_LONG = re.compile(r"[\"']?\b(?:Ref|Fn::[A-Za-z]+)[\"']?\s*:")
+# Counted, not matched: a leading optional quote (`"Ref":`) adds nothing but makes every
+# position of the text a candidate start (three times slower).
+_LONG = re.compile(r"(?<!\w)(?:Ref|Fn::[A-Za-z]+)[\"']?\s*:")
 _QUOTED_VALUE = re.compile(r"(?:: |- )(['\"])")
 _JSON_KEY_SEP = re.compile(r"\"\s*:( ?)")
 
@@ -45,16 +47,26 @@ def dash_column(text: str, item_start: int) -> int | None:
     return None
 
 
+# Style is judged from this many block mappings: plenty of evidence for any file, and
+# the cost of detection stays bounded however large the template is.
+STYLE_SAMPLE = 500
+
+
 def detect_yaml_style(text: str, root: MapNode) -> YamlStyle:
+    """The prevailing indentation, quoting and intrinsic form, judged from the text's
+    quotes and tags and from at most :data:`STYLE_SAMPLE` block mappings (the root, then
+    depth first from its last entry: ties go to what the walk meets first)."""
     map_indents: Counter[int] = Counter()
     dash_offsets: Counter[int] = Counter()
     item_offsets: Counter[int] = Counter()
     key_quotes: Counter[str] = Counter()
     value_quotes: Counter[str] = Counter()
     stack: list[MapNode | SeqNode] = [root]
-    while stack:
+    sampled = 0
+    while stack and sampled < STYLE_SAMPLE:
         node = stack.pop()
         if isinstance(node, MapNode) and not node.flow and not node.short_tag:
+            sampled += 1
             for _, value, (key_start, _), (value_start, _) in node.entries():
                 first_char = text[key_start : key_start + 1]
                 key_quotes[first_char if first_char in "'\"" else ""] += 1
