@@ -5,12 +5,12 @@ the permissions to send to them, and reuse of what an earlier fix already create
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cfnfix.changes import AppendItem, Change, SetKey, add_resource
 from cfnfix.compliant import new_resource, taken_names, unique_name
 from cfnfix.intrinsics import NO_VALUE, GetAtt, If, Ref
+from cfnfix.records import Record
 from cfnfix.settings import Settings
 from cfnfix.template import Resource, Template
 
@@ -29,12 +29,15 @@ SEND = "sqs:SendMessage"
 POLICY_VERSION = "2012-10-17"
 
 
-@dataclass
-class Plan:
+class Plan(Record):
     """The changes of one fix, and what the finding should add to its message."""
 
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    __match_args__ = ("changes", "notes")
+    __slots__ = __match_args__
+
+    def __init__(self, changes: list[Change] | None = None, notes: list[str] | None = None) -> None:
+        self.changes = [] if changes is None else changes
+        self.notes = [] if notes is None else notes
 
 
 def _candidates(base: str) -> Iterable[str]:

@@ -10,13 +10,13 @@ second.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from cfnfix.changes import Change, add_condition, add_parameter
 from cfnfix.compliant import logical_name, unique_name
 from cfnfix.intrinsics import Equals, Not, Ref
 from cfnfix.nodes import to_plain
+from cfnfix.records import Record
 from cfnfix.template import Template
 
 _MAX_NAME = 80
@@ -40,8 +40,7 @@ def param_name(*parts: str) -> str:
     return name[:_MAX_NAME]
 
 
-@dataclass
-class Plan:
+class Plan(Record):
     """The changes one fix makes, with the parameters it references.
 
     ``names`` is shared by the plans of one rule run: every fix that moves the same value
@@ -50,11 +49,22 @@ class Plan:
     they find the parameter and reuse it.
     """
 
-    template: Template
-    names: dict[tuple[str, str], str] = field(default_factory=dict)
-    changes: list[Change] = field(default_factory=list)
-    reserved: set[str] = field(default_factory=set)
-    used: list[str] = field(default_factory=list)  # parameters referenced, new or reused
+    __match_args__ = ("template", "names", "changes", "reserved", "used")
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        template: Template,
+        names: dict[tuple[str, str], str] | None = None,
+        changes: list[Change] | None = None,
+        reserved: set[str] | None = None,
+        used: list[str] | None = None,  # parameters referenced, new or reused
+    ) -> None:
+        self.template = template
+        self.names = {} if names is None else names
+        self.changes = [] if changes is None else changes
+        self.reserved = set() if reserved is None else reserved
+        self.used = [] if used is None else used
 
     def parameter(self, base: str, default: Any, description: str) -> str:
         """The name of a String parameter with this default and description.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from cfnfix.changes import AppendItem, Change, ReplaceValue, SetKey
 from cfnfix.intrinsics import function_of, getatt_target, ref_target, sub_parts, sub_variables
 from cfnfix.nodes import MapNode, Path, SeqNode, walk
+from cfnfix.records import Record
 from cfnfix.resource_data import type_info
 from cfnfix.template import Resource, Template
 
@@ -399,10 +399,15 @@ def add_tags_changes(site: Site, spec: TagSpec, tags: dict[str, Any]) -> list[Ch
 # -- checking configured values -------------------------------------------------------
 
 
-@dataclass
-class ValueProblems:
-    missing: list[str] = field(default_factory=list)  # names the template does not define
-    resources: list[str] = field(default_factory=list)  # resources referenced
+class ValueProblems(Record):
+    __match_args__ = ("missing", "resources")
+    __slots__ = __match_args__
+
+    def __init__(
+        self, missing: list[str] | None = None, resources: list[str] | None = None
+    ) -> None:
+        self.missing = [] if missing is None else missing  # names the template does not define
+        self.resources = [] if resources is None else resources  # resources referenced
 
 
 def _references(value: Any) -> Iterator[tuple[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -15,6 +14,7 @@ from cfnfix.engine import Overrides, instantiate, run_rules
 from cfnfix.errors import ConfigError, LoadError, NotATemplate
 from cfnfix.files import Target, excluded, may_be_template
 from cfnfix.nodes import opaque_tags
+from cfnfix.records import Record
 from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
 from cfnfix.source import Source, read_source, write_atomic
@@ -46,18 +46,44 @@ class FixRecord(NamedTuple):
     description: str
 
 
-@dataclass
-class FileResult:
-    file: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    fixed: list[FixRecord] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    diff: str = ""
-    skipped: bool = False  # not a template, met while walking a directory
-    changed: bool = False
-    checked: bool = False  # parsed and checked (its rules ran, even if one of them failed)
-    output: str | None = None  # the fixed text of standard input (`cfnfix fix -`)
+class FileResult(Record):
+    __match_args__ = (
+        "file",
+        "diagnostics",
+        "errors",
+        "fixed",
+        "refused",
+        "diff",
+        "skipped",
+        "changed",
+        "checked",
+        "output",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        file: str,
+        diagnostics: list[Diagnostic] | None = None,
+        errors: list[FileError] | None = None,
+        fixed: list[FixRecord] | None = None,
+        refused: list[str] | None = None,
+        diff: str = "",
+        skipped: bool = False,  # not a template, met while walking a directory
+        changed: bool = False,
+        checked: bool = False,  # parsed and checked (its rules ran, even if one failed)
+        output: str | None = None,  # the fixed text of standard input (`cfnfix fix -`)
+    ) -> None:
+        self.file = file
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.errors = [] if errors is None else errors
+        self.fixed = [] if fixed is None else fixed
+        self.refused = [] if refused is None else refused
+        self.diff = diff
+        self.skipped = skipped
+        self.changed = changed
+        self.checked = checked
+        self.output = output
 
 
 @cache

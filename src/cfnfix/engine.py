@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -13,6 +12,7 @@ from cfnfix import registry, suppressions
 from cfnfix.collector import paused
 from cfnfix.config import Config, validate_rule_options
 from cfnfix.errors import ConfigError
+from cfnfix.records import Record
 from cfnfix.rule import Finding, Rule, Severity
 from cfnfix.settings import Settings
 from cfnfix.template import Template
@@ -34,10 +34,15 @@ class RuleError(NamedTuple):
     message: str
 
 
-@dataclass
-class CheckResult:
-    findings: list[Finding] = field(default_factory=list)
-    rule_errors: list[RuleError] = field(default_factory=list)
+class CheckResult(Record):
+    __match_args__ = ("findings", "rule_errors")
+    __slots__ = __match_args__
+
+    def __init__(
+        self, findings: list[Finding] | None = None, rule_errors: list[RuleError] | None = None
+    ) -> None:
+        self.findings = [] if findings is None else findings
+        self.rule_errors = [] if rule_errors is None else rule_errors
 
 
 def instantiate(config: Config, overrides: Overrides) -> list[Rule]:

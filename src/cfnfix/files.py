@@ -13,10 +13,11 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, Final, NamedTuple
+
+from cfnfix.records import FrozenRecord
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".aws-sam", "cdk.out", ".venv", "__pycache__"}
@@ -25,11 +26,18 @@ _MARKERS = ("Resources", "AWSTemplateFormatVersion")
 STDIN = "-"
 
 
-@dataclass(frozen=True)
-class Target:
-    path: Path
-    explicit: bool  # named on the command line: a non-template is an error, not skipped
-    text: str | None = field(default=None, compare=False)  # standard input's content
+class Target(FrozenRecord):
+    __match_args__ = ("path", "explicit", "text")
+    __slots__ = __match_args__
+
+    def __init__(self, path: Path, explicit: bool, text: str | None = None) -> None:
+        self.path: Final = path
+        # Named on the command line: a non-template is an error, not skipped.
+        self.explicit: Final = explicit
+        self.text: Final = text  # standard input's content
+
+    def _values(self) -> tuple[Any, ...]:  # compared and hashed without ``text``
+        return (self.path, self.explicit)
 
 
 class PathError(Exception):

@@ -21,23 +21,26 @@ refuses to edit a resource that exists only in the expansion.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from cfnfix.nodes import MapNode, Path, SeqNode
+from cfnfix.records import FrozenRecord
 
 TRANSFORM = "AWS::LanguageExtensions"
 PREFIX = "Fn::ForEach::"
 _MAX_RESOURCES = 5000  # a loop that expands to more is not expanded
 
 
-@dataclass(frozen=True)
-class Expanded:
+class Expanded(FrozenRecord):
     """A resource an `Fn::ForEach` loop stands for."""
 
-    logical_id: str
-    node: Any
-    body_path: Path  # the loop body's path in the real document
+    __match_args__ = ("logical_id", "node", "body_path")
+    __slots__ = __match_args__
+
+    def __init__(self, logical_id: str, node: Any, body_path: Path) -> None:
+        self.logical_id: Final = logical_id
+        self.node: Final = node
+        self.body_path: Final = body_path  # the loop body's path in the real document
 
 
 def _collection(value: Any, parameters: dict[str, Any]) -> list[str] | None:

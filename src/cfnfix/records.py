@@ -23,7 +23,12 @@ class Record:
     __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__match_args__)
+        """What is compared (and hashed): every field, unless a subclass says otherwise
+        (as ``field(compare=False)`` does for a dataclass)."""
+        return self._values_of(self.__match_args__)
+
+    def _values_of(self, names: tuple[str, ...]) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in names)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import pkgutil
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Final
+
+from cfnfix.records import FrozenRecord
 
 __all__ = ["TypeInfo", "known_types", "schema_source", "type_info"]
 
@@ -24,26 +25,48 @@ _BASE_DELETION_POLICIES: tuple[str, ...] = ("Delete", "Retain", "RetainExceptOnC
 _TAG_SHAPES = frozenset({"list", "map", "json"})
 
 
-@dataclass(frozen=True)
-class TypeInfo:
+class TypeInfo(FrozenRecord):
     """What cfnfix knows about one resource type."""
 
-    type_name: str
-    taggable: bool
-    # Property path of the tags; "*" stands for every item of a list,
-    # e.g. ("Tags",), ("UserPoolTags",) or ("TagSpecifications", "*", "Tags").
-    tag_path: tuple[str, ...]
-    # "list" ([{Key, Value}]), "map" ({key: value}), "json" (loose JSON object/string);
-    # None when the type is not taggable.
-    tag_shape: str | None
-    # Required keys of list items besides Key and Value, e.g. ("PropagateAtLaunch",).
-    tag_item_required: tuple[str, ...]
-    # The tag property is create-only: changing tags replaces the resource.
-    tags_create_only: bool
-    # Deleting the resource destroys data (curated list).
-    stateful: bool
-    # DeletionPolicy / UpdateReplacePolicy "Snapshot" is allowed.
-    supports_snapshot: bool
+    __match_args__ = (
+        "type_name",
+        "taggable",
+        "tag_path",
+        "tag_shape",
+        "tag_item_required",
+        "tags_create_only",
+        "stateful",
+        "supports_snapshot",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        type_name: str,
+        taggable: bool,
+        tag_path: tuple[str, ...],
+        tag_shape: str | None,
+        tag_item_required: tuple[str, ...],
+        tags_create_only: bool,
+        stateful: bool,
+        supports_snapshot: bool,
+    ) -> None:
+        self.type_name: Final = type_name
+        self.taggable: Final = taggable
+        # Property path of the tags; "*" stands for every item of a list,
+        # e.g. ("Tags",), ("UserPoolTags",) or ("TagSpecifications", "*", "Tags").
+        self.tag_path: Final = tag_path
+        # "list" ([{Key, Value}]), "map" ({key: value}), "json" (loose JSON object/string);
+        # None when the type is not taggable.
+        self.tag_shape: Final = tag_shape
+        # Required keys of list items besides Key and Value, e.g. ("PropagateAtLaunch",).
+        self.tag_item_required: Final = tag_item_required
+        # The tag property is create-only: changing tags replaces the resource.
+        self.tags_create_only: Final = tags_create_only
+        # Deleting the resource destroys data (curated list).
+        self.stateful: Final = stateful
+        # DeletionPolicy / UpdateReplacePolicy "Snapshot" is allowed.
+        self.supports_snapshot: Final = supports_snapshot
 
     @property
     def deletion_policies(self) -> tuple[str, ...]:

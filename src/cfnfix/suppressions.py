@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cfnfix.nodes import Path
+from cfnfix.records import Record
 from cfnfix.registry import matches
 from cfnfix.rule import Finding, Rule
 from cfnfix.template import Template
@@ -56,18 +56,47 @@ _COMMENT = re.compile(r"#\s*cfnfix:\s*ignore\[([^\]]*)\]\s*(.*)$")
 _CHECKOV_COMMENT = re.compile(r"#\s*checkov:skip=([A-Za-z0-9_]+)(?::\s*(.*))?$")
 
 
-@dataclass
-class Suppression:
-    selectors: tuple[str, ...]  # cfnfix selectors (foreign ids already mapped)
-    reason: str | None
-    tool: str  # "cfnfix" | "cfn-lint" | "checkov" | "cfn_nag" | "cfn-guard"
-    resource: str | None = None  # None: the whole template (or a line)
-    line: int | None = None  # comment form: the line of the comment
-    column: int = 0  # comment form: the column of its "#"
-    own_line: bool = False  # comment form: the comment is alone on its line
-    path: Path = ()  # Metadata form: where the entry is written
-    written: str = ""  # the id as written
-    used: bool = field(default=False, compare=False)
+class Suppression(Record):
+    __match_args__ = (
+        "selectors",
+        "reason",
+        "tool",
+        "resource",
+        "line",
+        "column",
+        "own_line",
+        "path",
+        "written",
+        "used",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        selectors: tuple[str, ...],  # cfnfix selectors (foreign ids already mapped)
+        reason: str | None,
+        tool: str,  # "cfnfix" | "cfn-lint" | "checkov" | "cfn_nag" | "cfn-guard"
+        resource: str | None = None,  # None: the whole template (or a line)
+        line: int | None = None,  # comment form: the line of the comment
+        column: int = 0,  # comment form: the column of its "#"
+        own_line: bool = False,  # comment form: the comment is alone on its line
+        path: Path = (),  # Metadata form: where the entry is written
+        written: str = "",  # the id as written
+        used: bool = False,
+    ) -> None:
+        self.selectors = selectors
+        self.reason = reason
+        self.tool = tool
+        self.resource = resource
+        self.line = line
+        self.column = column
+        self.own_line = own_line
+        self.path = path
+        self.written = written
+        self.used = used
+
+    def _values(self) -> tuple[Any, ...]:  # compared without ``used``
+        return self._values_of(self.__match_args__[:-1])
 
     @property
     def native(self) -> bool:

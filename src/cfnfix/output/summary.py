@@ -8,24 +8,40 @@ configured, and *skipped* when it is not a template met while walking a director
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from cfnfix.app import FileResult
+from cfnfix.records import Record
 from cfnfix.report import Diagnostic, FileError
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-@dataclass
-class RunSummary:
-    results: list[FileResult]
-    mode: str  # "check" | "fix" | "diff"
-    unsafe_fixes: bool = False
-    extra_errors: list[FileError] = field(default_factory=list)  # paths that are not files
-    fail_level: str = "info"  # the least severe finding that makes the run fail
-    exit_zero: bool = False  # findings alone never fail the run
+class RunSummary(Record):
+    __match_args__ = (
+        "results",
+        "mode",
+        "unsafe_fixes",
+        "extra_errors",
+        "fail_level",
+        "exit_zero",
+    )
+    __slots__ = __match_args__
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        results: list[FileResult],
+        mode: str,  # "check" | "fix" | "diff"
+        unsafe_fixes: bool = False,
+        extra_errors: list[FileError] | None = None,  # paths that are not files
+        fail_level: str = "info",  # the least severe finding that makes the run fail
+        exit_zero: bool = False,  # findings alone never fail the run
+    ) -> None:
+        self.results = results
+        self.mode = mode
+        self.unsafe_fixes = unsafe_fixes
+        self.extra_errors = [] if extra_errors is None else extra_errors
+        self.fail_level = fail_level
+        self.exit_zero = exit_zero
         self.results.sort(key=lambda r: r.file)
 
     @property
