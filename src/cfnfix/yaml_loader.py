@@ -124,7 +124,9 @@ class _Builder:
         self.plain: dict[str, Any] = {}  # plain scalar text -> its value (shared objects)
         self.strings: dict[str, str] = {}  # one object per distinct string
         # Every collection's spans, each one's together (see MapNode.share_spans).
-        self.spans: array[int] = array("q")
+        # An offset is at most the text's length: 32 bits hold it (half the room of 64)
+        # unless the text has 2**31 characters or more.
+        self.spans: array[int] = array("i" if len(text) < 2**31 else "q")
 
     def error(self, message: str, offset: int) -> LoadError:
         return LoadError(message, *line_col(self.text, offset))
@@ -136,12 +138,35 @@ class _Builder:
             return _MISSING
         stack: list[_Open] = []
         root: Any = _MISSING
+        intern = self.strings.setdefault
         while True:
             event = next_event()
             kind = type(event)
-            plain = kind is ScalarEvent and event.tag is None and event.anchor is None
-            if plain and stack and self.untagged_in(stack[-1], event):  # nearly every event
-                continue
+            if kind is ScalarEvent and event.tag is None and event.anchor is None and stack:
+                # An untagged, unanchored scalar inside a collection: nearly every event,
+                # read here in one piece (the general path below does the same, slower).
+                top = stack[-1]
+                word = intern(event.value, event.value)
+                at = (event.start_mark.index, event.end_mark.index)
+                node: Any = top.node
+                if top.mapping and top.key is None:
+                    if word in node or word == "<<":  # a duplicate (refused), or a merge
+                        self.key(top, word, at, _is_merge(event))
+                    else:
+                        top.key = word
+                        top.key_span = at
+                        top.merging = False
+                    continue
+                if top.depth < self.max_depth:  # else the general path's error
+                    self.expanded += 1
+                    item = self.untagged(word, event.implicit[0])
+                    if top.mapping and not top.merging:
+                        node[top.key] = item
+                        top.spans += (*top.key_span, *at)
+                        top.key = None
+                    else:
+                        self.place(top, item, at)
+                    continue
             if kind is DocumentEndEvent:
                 break
             if kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -209,20 +234,6 @@ class _Builder:
         if event.anchor is not None:
             self.remember(event.anchor, value, 1, text, start)
         return value, text
-
-    def untagged_in(self, parent: _Open, event: ScalarEvent) -> bool:
-        """Read an untagged, unanchored scalar inside a collection: the common case, in
-        one call. ``False`` when the depth limit needs the general path's error."""
-        text = self.strings.setdefault(event.value, event.value)
-        span = (event.start_mark.index, event.end_mark.index)  # type: ignore[union-attr]
-        if parent.mapping and parent.key is None:
-            self.key(parent, text, span, _is_merge(event))
-            return True
-        if parent.depth >= self.max_depth:
-            return False
-        self.expanded += 1
-        self.place(parent, self.untagged(text, event.implicit[0]), span)
-        return True
 
     def untagged(self, text: str, plain: bool) -> Any:
         """The value of an untagged scalar: a plain one is resolved (and its value shared)
