@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from cfnfix.changes import Change
 from cfnfix.nodes import Path
+from cfnfix.records import FrozenRecord
 from cfnfix.settings import Settings
 from cfnfix.template import Template
 
@@ -32,13 +33,21 @@ class Applicability(enum.Enum):
     UNSAFE = "unsafe"  # applied only with `--unsafe-fixes`
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(FrozenRecord):
     """A fix: semantic changes, what they do, and whether a deploy sees a difference."""
 
-    description: str
-    changes: tuple[Change, ...]
-    applicability: Applicability = Applicability.SAFE
+    __match_args__ = ("description", "changes", "applicability")
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        description: str,
+        changes: tuple[Change, ...],
+        applicability: Applicability = Applicability.SAFE,
+    ) -> None:
+        self.description: Final = description
+        self.changes: Final = changes
+        self.applicability: Final = applicability
 
     @classmethod
     def safe(cls, description: str, *changes: Change) -> Fix:
@@ -65,13 +74,16 @@ class Finding:
         return self.severity or self.rule.severity
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(FrozenRecord):
     """A documented example, also a test: ``bad`` triggers the rule, ``good`` does not."""
 
-    bad: str
-    good: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    __match_args__ = ("bad", "good", "options")
+    __slots__ = __match_args__
+
+    def __init__(self, bad: str, good: str, options: Mapping[str, Any] | None = None) -> None:
+        self.bad: Final = bad
+        self.good: Final = good
+        self.options: Final[Mapping[str, Any]] = {} if options is None else options
 
 
 _ID = re.compile(r"^[A-Z]{2,4}\d{3}$")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
 from typing import Any, Final, TypeVar
@@ -122,13 +121,25 @@ class RefTarget(FrozenRecord):
         self.node: Final = node
 
 
-@dataclass
-class Template:
-    source: Source
-    root: MapNode
-    _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
-    # Indexes that rules derive from this template, computed once (see ``memoize``).
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+class Template(Record):
+    # Not slots: cached_property keeps its values in the instance's __dict__.
+    __match_args__ = ("source", "root", "_line_starts", "_memo")
+
+    def __init__(
+        self,
+        source: Source,
+        root: MapNode,
+        _line_starts: array[int] | None = None,
+        _memo: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.root = root
+        self._line_starts = array("q") if _line_starts is None else _line_starts
+        # Indexes that rules derive from this template, computed once (see ``memoize``).
+        self._memo = {} if _memo is None else _memo
+
+    def __repr__(self) -> str:  # without the line index and the indexes
+        return f"Template(source={self.source!r}, root={self.root!r})"
 
     def memoize(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, once per template: for indexes several checks look up."""
