@@ -21,21 +21,26 @@ from contextlib import contextmanager
 @contextmanager
 def paused() -> Iterator[None]:
     """No cyclic garbage collection inside the block (nested use is fine)."""
+    with _paused(freeze=False):
+        yield
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """Like :func:`paused`; at the end every object alive is moved out of the collector's
+    sight for good (:func:`gc.freeze`): only for what lives as long as the process."""
+    with _paused(freeze=True):
+        yield
+
+
+@contextmanager
+def _paused(freeze: bool) -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:  # before the collector runs again, or it scans every object made here
+            gc.freeze()
         if enabled:
             gc.enable()
-
-
-@contextmanager
-def loading() -> Iterator[None]:
-    """Like :func:`paused`; afterwards every object alive is moved out of the collector's
-    sight for good (:func:`gc.freeze`): only for what lives as long as the process."""
-    try:
-        with paused():
-            yield
-    finally:
-        gc.freeze()
