@@ -6,7 +6,6 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +201,8 @@ class PluginRule(Rule):
 
 
 def test_sarif_describes_rules_from_outside_the_registry() -> None:
-    plugin = replace(diagnostic("m"), rule="ZQ001", name="plugin-rule", severity="info")
-    unknown = replace(diagnostic("m"), rule="QQ999", name="gone-rule")
+    plugin = diagnostic("m", rule="ZQ001", name="plugin-rule", severity="info")
+    unknown = diagnostic("m", rule="QQ999", name="gone-rule")
     run = RunSummary([FileResult("t.yaml", [plugin, unknown])], "check")
     document = json.loads(render_sarif(run))
     rules = document["runs"][0]["tool"]["driver"]["rules"]
@@ -243,9 +242,15 @@ def test_junit_has_one_failed_test_case_per_finding(corpus_run: RunSummary) -> N
         assert int(suite.get("tests", "")) == len(suite.findall("testcase"))
 
 
-def diagnostic(message: str, file: str = "t.yaml") -> Diagnostic:
+def diagnostic(
+    message: str,
+    file: str = "t.yaml",
+    rule: str = "RT001",
+    name: str = "log-group-without-retention",
+    severity: str = "warning",
+) -> Diagnostic:
     return Diagnostic(
-        "RT001", "log-group-without-retention", "retention", "warning", file, 2, 3, 5, 24,
+        rule, name, "retention", severity, file, 2, 3, 5, 24,
         "Logs", ("Resources", "Logs"), message, {"applicability": "safe", "description": "x"},
     )  # fmt: skip
 

@@ -6,12 +6,12 @@ override it. Files are validated with JSON Schema so mistakes name the file and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cfnfix.errors import ConfigError
+from cfnfix.records import Record
 from cfnfix.settings import DEFAULT_REQUIRED_TAGS
 from cfnfix.source import DEFAULT_MAX_BYTES
 
@@ -47,26 +47,60 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity (cached per file)
-class Config:
-    path: Path | None = None  # the file it came from
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    rules_dirs: tuple[Path, ...] = ()
-    max_file_size: int = DEFAULT_MAX_BYTES
-    max_nesting_depth: int = 400
-    max_alias_nodes: int = 2_000_000
-    respect_gitignore: bool = True
-    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    required_tags: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_REQUIRED_TAGS))
+class Config(Record):
+    __match_args__ = (
+        "path",
+        "select",
+        "ignore",
+        "exclude",
+        "rules_dirs",
+        "max_file_size",
+        "max_nesting_depth",
+        "max_alias_nodes",
+        "respect_gitignore",
+        "rule_options",
+        "required_tags",
+    )
+    __slots__ = __match_args__
+    # Compared and hashed by identity (cached per file).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        path: Path | None = None,  # the file it came from
+        select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        rules_dirs: tuple[Path, ...] = (),
+        max_file_size: int = DEFAULT_MAX_BYTES,
+        max_nesting_depth: int = 400,
+        max_alias_nodes: int = 2_000_000,
+        respect_gitignore: bool = True,
+        rule_options: dict[str, dict[str, Any]] | None = None,
+        required_tags: dict[str, Any] | None = None,
+    ) -> None:
+        self.path: Final = path
+        self.select: Final = select
+        self.ignore: Final = ignore
+        self.exclude: Final = exclude
+        self.rules_dirs: Final = rules_dirs
+        self.max_file_size: Final = max_file_size
+        self.max_nesting_depth: Final = max_nesting_depth
+        self.max_alias_nodes: Final = max_alias_nodes
+        self.respect_gitignore: Final = respect_gitignore
+        self.rule_options: Final = {} if rule_options is None else rule_options
+        self.required_tags: Final = (
+            dict(DEFAULT_REQUIRED_TAGS) if required_tags is None else required_tags
+        )
 
     @property
     def root(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
 
     def with_overrides(self, **overrides: Any) -> Config:
-        return replace(self, **{k: v for k, v in overrides.items() if v})
+        fields = dict(zip(self.__match_args__, self._values(), strict=True))
+        return Config(**{**fields, **{k: v for k, v in overrides.items() if v}})
 
 
 def _validate(data: Any, schema: dict[str, Any], where: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from cfnfix.errors import CfnfixError
+from cfnfix.records import FrozenRecord
 from cfnfix.rule import Finding
 from cfnfix.template import Template
 
@@ -23,24 +23,60 @@ class Replacement(NamedTuple):
     content: str
 
 
-@dataclass(frozen=True)
-class Diagnostic:
-    rule: str
-    name: str
-    family: str
-    severity: str
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    resource: str | None
-    path: tuple[str | int, ...]
-    message: str
-    fix: dict[str, str] | None
-    # The fix as text edits (for SARIF and editors); empty when it cannot be rendered.
-    replacements: tuple[Replacement, ...] = ()
-    source_line: str | None = None  # the text of ``line`` (``--show-source``)
+class Diagnostic(FrozenRecord):
+    __match_args__ = (
+        "rule",
+        "name",
+        "family",
+        "severity",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "resource",
+        "path",
+        "message",
+        "fix",
+        "replacements",
+        "source_line",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        rule: str,
+        name: str,
+        family: str,
+        severity: str,
+        file: str,
+        line: int,
+        column: int,
+        end_line: int,
+        end_column: int,
+        resource: str | None,
+        path: tuple[str | int, ...],
+        message: str,
+        fix: dict[str, str] | None,
+        # The fix as text edits (for SARIF and editors); empty when it cannot be rendered.
+        replacements: tuple[Replacement, ...] = (),
+        source_line: str | None = None,  # the text of ``line`` (``--show-source``)
+    ) -> None:
+        self.rule: Final = rule
+        self.name: Final = name
+        self.family: Final = family
+        self.severity: Final = severity
+        self.file: Final = file
+        self.line: Final = line
+        self.column: Final = column
+        self.end_line: Final = end_line
+        self.end_column: Final = end_column
+        self.resource: Final = resource
+        self.path: Final = path
+        self.message: Final = message
+        self.fix: Final = fix
+        self.replacements: Final = replacements
+        self.source_line: Final = source_line
 
     @classmethod
     def of(
