@@ -56,6 +56,11 @@ DEPLOYED_PREFIXES = ("AWS::", "Custom::", "Alexa::")
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
+# What every literal the rules find contains: a digit (account ids, regions, availability
+# zones: `\d` as their patterns spell it) or `arn:` (partitions and ARNs). Two strings in
+# three of a template have neither and are never looked at again.
+_MAY_HOLD_LITERAL = re.compile(r"\d|arn:")
+
 # SAM properties that the SAM transform reads itself, before CloudFormation resolves
 # anything: a string there must stay a literal string (SAM parses `s3://bucket/key` or
 # fetches the template), and inside an application's `Location` mapping SAM resolves only
@@ -131,7 +136,8 @@ def _roots(template: Template) -> Iterator[tuple[Path, Any, Resource | None, str
 
 
 def occurrences(template: Template) -> tuple[Occurrence, ...]:
-    """Every literal string (and number) in properties, Globals and output values.
+    """Every literal string (and number) in properties, Globals and output values that
+    can hold what the rules look for (see ``_MAY_HOLD_LITERAL``).
 
     Computed once per template: HC002, HC003 and HC004 all scan the same literals.
     """
@@ -159,7 +165,11 @@ def _tree_occurrences(
     while stack:
         path, value, keys = stack.pop()
         if isinstance(value, str):
-            if "{{resolve:" not in value and not foreign_placeholders(value):
+            if (
+                _MAY_HOLD_LITERAL.search(value)
+                and "{{resolve:" not in value
+                and not foreign_placeholders(value)
+            ):
                 yield occurrence(path, value, False, keys)
         elif isinstance(value, dict):
             fn = function_of(value)
@@ -173,9 +183,11 @@ def _tree_occurrences(
                 continue
             if name == "Fn::Sub":
                 if isinstance(arg, str):
-                    yield occurrence((*path, name), arg, True, keys)
+                    if _MAY_HOLD_LITERAL.search(arg):
+                        yield occurrence((*path, name), arg, True, keys)
                 elif isinstance(arg, list) and arg and isinstance(arg[0], str):
-                    yield occurrence((*path, name, 0), arg[0], True, keys)
+                    if _MAY_HOLD_LITERAL.search(arg[0]):
+                        yield occurrence((*path, name, 0), arg[0], True, keys)
                     if len(arg) > 1 and isinstance(arg[1], dict):
                         for var, item in reversed(arg[1].items()):
                             stack.append(((*path, name, 1, var), item, keys))
