@@ -77,15 +77,22 @@ ENV = {
 }
 
 
-def timed(command: list[str], allowed: tuple[int, ...]) -> Run:
-    """Wall time and peak resident memory of one run of ``command``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
+def timed(command: list[str], allowed: tuple[int, ...], no_traceback: bool = False) -> Run:
+    """Wall time and peak resident memory of one run of ``command``. A run that exits
+    with an unexpected code stops the benchmark; so does, with ``no_traceback`` (cfnfix's
+    runs: cfnfix never prints one), a Python traceback: a crash such as a failed import
+    exits 1 like a check with findings, and would time nothing."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=ENV)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        errors.seek(0)
+        crashed = no_traceback and b"Traceback (most recent call last)" in errors.read()
     code = os.waitstatus_to_exitcode(status)
-    if code not in allowed:
-        raise SystemExit(f"{' '.join(command[:3])} ... failed with exit code {code}")
+    if code not in allowed or crashed:
+        what = "crashed" if crashed else f"failed with exit code {code}"
+        raise SystemExit(f"{' '.join(command[:3])} ... {what}")
     return Run(elapsed, usage.ru_maxrss / 1024)
 
 
@@ -169,7 +176,12 @@ def measure(
 ) -> Row:
     paths = [str(f) for f in files]
     print(f"measuring {dataset} ({len(files)} files)...", file=sys.stderr)
-    check = median([timed([*cfnfix_command(), "check", *paths], CFNFIX_OK) for _ in range(repeat)])
+    check = median(
+        [
+            timed([*cfnfix_command(), "check", *paths], CFNFIX_OK, no_traceback=True)
+            for _ in range(repeat)
+        ]
+    )
     row = Row(dataset, files, sum(f.stat().st_size for f in files) / MIB, check)
     for name, command in others.items():
         row.tools[name] = median([run_other(name, command, paths) for _ in range(other_repeat)])
@@ -182,7 +194,13 @@ def measure(
                     copy = Path(tmp) / f"{i:04d}-{file.name}"
                     shutil.copyfile(file, copy)
                     copies.append(str(copy))
-                runs.append(timed([*cfnfix_command(), "fix", "--unsafe-fixes", *copies], CFNFIX_OK))
+                runs.append(
+                    timed(
+                        [*cfnfix_command(), "fix", "--unsafe-fixes", *copies],
+                        CFNFIX_OK,
+                        no_traceback=True,
+                    )
+                )
         row.fix = median(runs)
     return row
 
@@ -201,10 +219,12 @@ def startup(command: list[str], python: str, where: str, repeat: int) -> Startup
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "one.yaml"
         path.write_text(ONE_RESOURCE)
-        timed([*command, "check", str(path)], CFNFIX_OK)  # warm the file and bytecode caches
+        timed(
+            [*command, "check", str(path)], CFNFIX_OK, no_traceback=True
+        )  # warm the file and bytecode caches
         checks, bare = [], []
         for _ in range(repeat):
-            checks.append(timed([*command, "check", str(path)], CFNFIX_OK))
+            checks.append(timed([*command, "check", str(path)], CFNFIX_OK, no_traceback=True))
             bare.append(timed([python, "-c", "pass"], (0,)))
         return Startup(where, median(checks), median(bare))
 
@@ -382,7 +402,11 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm.yaml"
         warm.write_text(ONE_RESOURCE)
-        timed([*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)], CFNFIX_OK)
+        timed(
+            [*cfnfix_command(), "fix", "--unsafe-fixes", "--diff", str(warm)],
+            CFNFIX_OK,
+            no_traceback=True,
+        )
         for name, command in others.items():
             run_other(name, command, [str(warm)])
     starts = startups(not args.no_install, args.startup_repeat)

@@ -3,7 +3,6 @@ buckets): how each must be spelled, and what is wrong with one that is not."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, NamedTuple
 
@@ -178,6 +177,8 @@ def _near_miss(
 ) -> tuple[str, str | None, bool] | None:
     if len(value) < MIN_LENGTH:
         return None
+    import difflib  # here: a check of a template without such alarms never needs it
+
     close = []
     for resource in candidates:
         own = names[resource.logical_id]
