@@ -146,7 +146,9 @@ def occurrences(template: Template) -> tuple[Occurrence, ...]:
 
 def _occurrences(template: Template) -> Iterator[Occurrence]:
     for root_path, root_value, resource, owner in _roots(template):
-        yield from _tree_occurrences(template, root_path, root_value, resource, owner)
+        for found in _tree_occurrences(template, root_path, root_value, resource, owner):
+            if _MAY_HOLD_LITERAL.search(found.text):
+                yield found
 
 
 def _tree_occurrences(
@@ -165,11 +167,7 @@ def _tree_occurrences(
     while stack:
         path, value, keys = stack.pop()
         if isinstance(value, str):
-            if (
-                _MAY_HOLD_LITERAL.search(value)
-                and "{{resolve:" not in value
-                and not foreign_placeholders(value)
-            ):
+            if "{{resolve:" not in value and not foreign_placeholders(value):
                 yield occurrence(path, value, False, keys)
         elif isinstance(value, dict):
             fn = function_of(value)
@@ -183,11 +181,9 @@ def _tree_occurrences(
                 continue
             if name == "Fn::Sub":
                 if isinstance(arg, str):
-                    if _MAY_HOLD_LITERAL.search(arg):
-                        yield occurrence((*path, name), arg, True, keys)
+                    yield occurrence((*path, name), arg, True, keys)
                 elif isinstance(arg, list) and arg and isinstance(arg[0], str):
-                    if _MAY_HOLD_LITERAL.search(arg[0]):
-                        yield occurrence((*path, name, 0), arg[0], True, keys)
+                    yield occurrence((*path, name, 0), arg[0], True, keys)
                     if len(arg) > 1 and isinstance(arg[1], dict):
                         for var, item in reversed(arg[1].items()):
                             stack.append(((*path, name, 1, var), item, keys))
