@@ -17,6 +17,11 @@ Path = tuple[str | int, ...]
 Span = tuple[int, int]
 
 
+# A node's spans until it has an array of its own (from its first ``add``) or a share of
+# the document's (the loader's ``share_spans``, for nearly every node): never written.
+_NO_SPANS: array[int] = array("q")
+
+
 class MapNode(dict[str, Any]):
     """A mapping with the spans of its keys and values (character offsets).
 
@@ -48,7 +53,7 @@ class MapNode(dict[str, Any]):
         self.flow = flow
         self.short_tag: str | None = None
         self.shared = False
-        self._spans = array("q")
+        self._spans = _NO_SPANS
         self._base = 0
         self._index: dict[str, int] | None = None
 
@@ -56,6 +61,8 @@ class MapNode(dict[str, Any]):
         """A new entry (``key`` must not be present yet) with its spans, kept in the
         mapping's own array."""
         self[key] = value
+        if self._spans is _NO_SPANS:
+            self._spans = array("q")
         self._spans.extend((*key_span, *value_span))
         self._index = None
 
@@ -104,12 +111,14 @@ class SeqNode(list[Any]):
         self.end = end
         self.flow = flow
         self.shared = False
-        self._spans = array("q")
+        self._spans = _NO_SPANS
         self._base = 0
 
     def add(self, value: Any, span: Span) -> None:
         """A new last item with its span, kept in the sequence's own array."""
         self.append(value)
+        if self._spans is _NO_SPANS:
+            self._spans = array("q")
         self._spans.extend(span)
 
     def share_spans(self, spans: array[int], base: int) -> None:

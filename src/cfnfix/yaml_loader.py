@@ -159,13 +159,7 @@ class _Builder:
                     continue
                 if top.depth < self.max_depth:  # else the general path's error
                     self.expanded += 1
-                    item = self.untagged(word, event.implicit[0])
-                    if top.mapping and not top.merging:
-                        node[top.key] = item
-                        top.spans += (*top.key_span, *at)
-                        top.key = None
-                    else:
-                        self.place(top, item, at)
+                    self.place(top, self.untagged(word, event.implicit[0]), at)
                     continue
             if kind is DocumentEndEvent:
                 break
