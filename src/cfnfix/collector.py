@@ -15,26 +15,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 @contextmanager
-def paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (nested use is fine)."""
-    with _paused(freeze=False):
-        yield
-
-
-@contextmanager
-def loading() -> Iterator[None]:
-    """Like :func:`paused`; at the end every object alive is moved out of the collector's
-    sight for good (:func:`gc.freeze`): only for what lives as long as the process."""
-    with _paused(freeze=True):
-        yield
-
-
-@contextmanager
-def _paused(freeze: bool) -> Iterator[None]:
+def paused(freeze: bool = False) -> Iterator[None]:
+    """No cyclic garbage collection inside the block (nested use is fine); also a
+    decorator. ``freeze``: see :func:`loading`."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -44,3 +31,9 @@ def _paused(freeze: bool) -> Iterator[None]:
             gc.freeze()
         if enabled:
             gc.enable()
+
+
+def loading() -> AbstractContextManager[None]:
+    """Like :func:`paused`; at the end every object alive is moved out of the collector's
+    sight for good (:func:`gc.freeze`): only for what lives as long as the process."""
+    return paused(freeze=True)
