@@ -124,24 +124,18 @@ class RefTarget(FrozenRecord):
 
 
 class Template(Record):
-    # Not slots: cached_property keeps its values in the instance's __dict__.
-    __match_args__ = ("source", "root", "_line_starts", "_memo")
+    """A parsed template: its source and its model. What is derived from them (the line
+    index, the rules' indexes) is neither given nor compared."""
 
-    def __init__(
-        self,
-        source: Source,
-        root: MapNode,
-        _line_starts: array[int] | None = None,
-        _memo: dict[str, Any] | None = None,
-    ) -> None:
+    # Not slots: cached_property keeps its values in the instance's __dict__.
+    __match_args__ = ("source", "root")
+
+    def __init__(self, source: Source, root: MapNode) -> None:
         self.source = source
         self.root = root
-        self._line_starts = array("q") if _line_starts is None else _line_starts
+        self._line_starts: array[int] = array("q")
         # Indexes that rules derive from this template, computed once (see ``memoize``).
-        self._memo = {} if _memo is None else _memo
-
-    def __repr__(self) -> str:  # without the line index and the indexes
-        return f"Template(source={self.source!r}, root={self.root!r})"
+        self._memo: dict[str, Any] = {}
 
     def memoize(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, once per template: for indexes several checks look up."""
