@@ -140,13 +140,11 @@ def _step(
         if new is not None:
             break
     for finding, _ in batch:
-        assert finding.fix is not None
+        key = _rule_id, _path, description = _fix_key(finding)
         line = lines[id(finding)]
-        outcome.applied.append(
-            AppliedFix(finding.rule, finding.resource, finding.fix.description, line)
-        )
-        done.add(_fix_key(finding))
-        refused.pop(_fix_key(finding), None)
+        outcome.applied.append(AppliedFix(finding.rule, finding.resource, description, line))
+        done.add(key)
+        refused.pop(key, None)
     if outcome.steps is not None:
         outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
     outcome.template = new

@@ -12,7 +12,6 @@ _SHORT = re.compile(r"!(?:Ref|Sub|GetAtt|Join|If|Select|Split|FindInMap|Equals|I
 # Counted, not matched: a leading optional quote (`"Ref":`) adds nothing but makes every
 # position of the text a candidate start (three times slower).
 _LONG = re.compile(r"(?<!\w)(?:Ref|Fn::[A-Za-z]+)[\"']?\s*:")
-_QUOTED_VALUE = re.compile(r"(?:: |- )(['\"])")
 _JSON_KEY_SEP = re.compile(r"\"\s*:( ?)")
 
 
