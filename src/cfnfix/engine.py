@@ -80,6 +80,8 @@ def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
     """Every rule's findings, less the suppressed ones, plus findings on suppressions."""
     result = CheckResult()
     for rule in rules:
+        if not rule.looks_at(template):
+            continue
         try:
             result.findings.extend(rule.check(template))
         except Exception as exc:  # a rule bug must not hide the other rules' findings

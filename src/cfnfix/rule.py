@@ -88,6 +88,7 @@ class Example(FrozenRecord):
 
 _ID = re.compile(r"^[A-Z]{2,4}\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 
 
 class Rule:
@@ -113,6 +114,10 @@ class Rule:
     examples: ClassVar[tuple[Example, ...]] = ()
     # JSON Schema of each option, with a "default".
     options_schema: ClassVar[dict[str, dict[str, Any]]] = {}
+    # The resource types the rule starts from: it can report nothing on a template that
+    # holds none of them, so the engine does not run it there (nor, for a rule listed in
+    # a manifest, import it). None: the rule looks at every template.
+    resource_types: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(
         self, options: Mapping[str, Any] | None = None, settings: Settings | None = None
@@ -126,6 +131,13 @@ class Rule:
 
     def check(self, template: Template) -> Iterator[Finding]:
         raise NotImplementedError
+
+    @classmethod
+    def looks_at(cls, template: Template) -> bool:
+        """Whether the template holds a resource the rule starts from."""
+        return cls.resource_types is None or not template.resource_types.isdisjoint(
+            cls.resource_types
+        )
 
     def review(
         self, template: Template, suppressions: list[Suppression], rules: Sequence[Rule]
@@ -154,6 +166,13 @@ class Rule:
                 problems.append(f"missing {attribute}")
         if cls.fix_availability not in ("always", "sometimes", "none"):
             problems.append("fix_availability must be always, sometimes or none")
+        types = cls.resource_types
+        if types is not None and (
+            not isinstance(types, tuple)
+            or not types
+            or not all(isinstance(t, str) and _TYPE.match(t) for t in types)
+        ):
+            problems.append("resource_types must be None or a tuple like ('AWS::S3::Bucket',)")
         if not problems:
             if not _ID.match(cls.id):
                 problems.append(f"id {cls.id!r} is not like 'RT001'")

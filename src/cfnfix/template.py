@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, KeysView
 from functools import cached_property
 from pathlib import Path as FsPath
 from typing import Any, Final, TypeVar
@@ -333,6 +333,11 @@ class Template(Record):
         for resource in self.resources.values():
             by_type.setdefault(resource.type, []).append(resource)
         return by_type
+
+    @property
+    def resource_types(self) -> KeysView[str]:
+        """The types of the template's resources (those of `Fn::ForEach` loops included)."""
+        return self._resources_by_type.keys()
 
     def resources_of(self, *types: str) -> Iterator[Resource]:
         """The resources of these types, in file order (indexed: rules ask often)."""
