@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cfnfix import pyyaml  # noqa: F401  (before yaml: see cfnfix.pyyaml)
+
+# isort: split
 import yaml
 
 from cfnfix.errors import CfnfixError, LoadError

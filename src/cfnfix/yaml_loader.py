@@ -14,6 +14,9 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
+from cfnfix import pyyaml  # before yaml: see cfnfix.pyyaml
+
+# isort: split
 import yaml
 from yaml.events import (
     AliasEvent,
@@ -44,10 +47,10 @@ _MERGE = _TAG + "merge"
 _GETATT_TAG = "!GetAtt"
 # YAML's own tags that a template may use; others (`!!python/object:...`) are refused.
 _STANDARD = {"str", "int", "float", "bool", "null", "map", "seq", "binary", "timestamp", "merge"}
-# Plain scalars: first character -> the (tag, pattern) pairs that may resolve them.
-_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = (
-    yaml.resolver.Resolver.yaml_implicit_resolvers
-)
+# Plain scalars: first character -> the (tag, pattern) pairs that may resolve them, as
+# PyYAML registers them; compiled the first time a scalar starts with that character.
+_IMPLICIT: dict[str, list[tuple[str, Any]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+_RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
 _CONSTRUCT: dict[str, Callable[[yaml.ScalarNode], Any]] = {
     _TAG + "int": _constructor.construct_yaml_int,
     _TAG + "float": _constructor.construct_yaml_float,
@@ -59,7 +62,12 @@ _LIBYAML_DEPTH = "exceeded maximum nesting depth"  # libyaml's own limit (1,000 
 
 def _resolve_plain(value: str) -> str:
     """The tag of a plain scalar (YAML 1.1, as PyYAML resolves it)."""
-    for tag, pattern in _RESOLVERS.get(value[:1], ()):
+    first = value[:1]
+    resolvers = _RESOLVERS.get(first)
+    if resolvers is None:
+        resolvers = tuple((tag, pyyaml.compiled(p)) for tag, p in _IMPLICIT.get(first, ()))
+        _RESOLVERS[first] = resolvers
+    for tag, pattern in resolvers:
         if pattern.match(value):
             return tag
     return _STR

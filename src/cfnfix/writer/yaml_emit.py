@@ -8,6 +8,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from cfnfix import pyyaml  # noqa: F401  (before yaml: see cfnfix.pyyaml)
+
+# isort: split
 import yaml
 
 from cfnfix.intrinsics import LONG_TO_SHORT, function_of
