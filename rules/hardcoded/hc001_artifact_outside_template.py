@@ -3,7 +3,6 @@ receives as a parameter: the stack deploys only in its author's account."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -257,7 +256,7 @@ Resources:
             return
         for finding in self._findings(template):
             if finding.fix is not None and _adds_condition(finding.fix):
-                finding = dataclasses.replace(finding, fix=None)
+                finding = finding.replace(fix=None)
             yield finding
 
     def _findings(self, template: Template) -> Iterator[Finding]:

@@ -87,6 +87,3 @@ Resources:
                 yield self.finding(path, f"{message} (comment on line {suppression.line})", fix=fix)
             else:
                 yield self.finding(suppression.path, message, suppression.resource, fix)
-
-    def check(self, template: Template) -> Iterator[Finding]:
-        return iter(())

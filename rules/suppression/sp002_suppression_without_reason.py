@@ -60,6 +60,3 @@ Resources:
                 yield self.finding(path, f"{message} (comment on line {suppression.line})")
             else:
                 yield self.finding(suppression.path, message, suppression.resource)
-
-    def check(self, template: Template) -> Iterator[Finding]:
-        return iter(())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from functools import cache
 from pathlib import Path
@@ -182,8 +181,8 @@ def _cfn_lint_available() -> bool:
 def with_limits(source: Source, config: Config) -> Source:
     """``source``, to be parsed under ``config``'s nesting-depth and alias limits (the CLI
     and the language server both read through this)."""
-    return dataclasses.replace(
-        source, max_depth=config.max_nesting_depth, max_alias_nodes=config.max_alias_nodes
+    return source.replace(
+        max_depth=config.max_nesting_depth, max_alias_nodes=config.max_alias_nodes
     )
 
 

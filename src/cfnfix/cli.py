@@ -240,7 +240,7 @@ def _check_configs(
             continue
         seen.add(id(config))
         try:
-            available = registry.collect([*config.rules_dirs, *cli_dirs])
+            available = registry.collect([*config.rules_dirs, *cli_dirs], deferred=True)
         except CfnfixError as exc:
             found.extend(str(exc).splitlines())
             continue
@@ -354,7 +354,7 @@ def _run(mode: str, **kwargs: Any) -> None:
     # The command line, the rules and the configuration, before any file is read.
     try:
         with loading():
-            available = registry.collect(cli_dirs)
+            available = registry.collect(cli_dirs, deferred=True)
             root_configs = _root_configs(
                 [kwargs["stdin_filename"] or Path("-")] if stdin else list(paths),
                 kwargs["config_file"],

@@ -47,7 +47,7 @@ class CheckResult(Record):
 
 def instantiate(config: Config, overrides: Overrides) -> list[Rule]:
     """The rules that apply under ``config``, with their options."""
-    available = registry.collect([*config.rules_dirs, *overrides.rules_dirs])
+    available = registry.collect([*config.rules_dirs, *overrides.rules_dirs], deferred=True)
     chosen = registry.select(
         available,
         overrides.select or config.select,
@@ -88,7 +88,7 @@ def run_rules(template: Template, rules: Sequence[Rule]) -> CheckResult:
             result.rule_errors.append(_rule_error(rule, template, exc))
     written = suppressions.collect(template)
     result.findings = suppressions.apply(template, result.findings, written)
-    for rule in rules:
+    for rule in rules if written else ():
         try:
             result.findings.extend(rule.review(template, written, rules))
         except Exception as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -71,7 +70,7 @@ def allowed(finding: Finding, template: Template, unsafe: bool) -> bool:
 
 
 def _reparse(template: Template, text: str) -> Template:
-    return Template.parse(dataclasses.replace(template.source, text=text))
+    return Template.parse(template.source.replace(text=text))
 
 
 def apply_batch(

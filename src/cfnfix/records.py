@@ -11,7 +11,7 @@ fields in order as ``__match_args__`` (as a dataclass has them), makes them its
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 
 class Record:
@@ -39,6 +39,16 @@ class Record:
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
         return f"{self.__class__.__qualname__}({fields})"
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed (as ``dataclasses.replace``); the subclass's
+        ``__init__`` takes every field by its name."""
+        unknown = changes.keys() - set(self.__match_args__)
+        if unknown:
+            raise TypeError(f"{self.__class__.__qualname__} has no field {sorted(unknown)[0]!r}")
+        return self.__class__(
+            **{name: changes.get(name, getattr(self, name)) for name in self.__match_args__}
+        )
 
 
 class FrozenRecord(Record):

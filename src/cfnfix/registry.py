@@ -11,7 +11,6 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
-import pkgutil
 import re
 import sys
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
+from cfnfix import manifest
 from cfnfix.errors import ConfigError
 from cfnfix.rule import Rule
 
@@ -44,6 +44,8 @@ def rules_from_object(obj: Any) -> list[type[Rule]]:
     if isinstance(obj, ModuleType):
         found = _rules_in_module(obj)
         if hasattr(obj, "__path__"):
+            import pkgutil
+
             for info in pkgutil.walk_packages(obj.__path__, prefix=obj.__name__ + "."):
                 found.extend(_rules_in_module(importlib.import_module(info.name)))
         return found
@@ -53,6 +55,12 @@ def rules_from_object(obj: Any) -> list[type[Rule]]:
 class EntryPoint(NamedTuple):
     name: str
     value: str  # "module" or "module:attribute.attribute", maybe followed by "[extras]"
+
+    @property
+    def package(self) -> str | None:
+        """The module it names, when it names only a module (which may have a manifest)."""
+        module, colon, _ = self.value.split("[")[0].strip().partition(":")
+        return None if colon else module.strip()
 
     def load(self) -> Any:
         module_name, _, attribute = self.value.split("[")[0].strip().partition(":")
@@ -133,11 +141,14 @@ def entry_points_of(group: str) -> list[EntryPoint]:
 
 
 @cache
-def entry_point_rules() -> tuple[type[Rule], ...]:
+def entry_point_rules(deferred: bool = False) -> tuple[type[Rule], ...]:
+    """The rules of every entry point. ``deferred``: a package with a manifest gives its
+    rules' stand-ins, and none of its modules is imported (see :mod:`cfnfix.manifest`)."""
     found: list[type[Rule]] = []
     for entry in entry_points_of(ENTRY_POINT_GROUP):
         try:
-            found.extend(rules_from_object(entry.load()))
+            listed = manifest.read(entry.package) if deferred and entry.package else None
+            found.extend(rules_from_object(entry.load()) if listed is None else listed)
         except ConfigError:
             raise
         except Exception as exc:
@@ -171,22 +182,27 @@ def directory_rules(directory: Path) -> tuple[type[Rule], ...]:
     return tuple(found)
 
 
-def collect(rules_dirs: Iterable[Path] = ()) -> dict[str, type[Rule]]:
+def collect(rules_dirs: Iterable[Path] = (), deferred: bool = False) -> dict[str, type[Rule]]:
     """Every available rule class by id; checks metadata and id clashes.
+
+    ``deferred``: rules listed in a package's manifest are their stand-ins, whose modules
+    are imported only when they run (what checking and fixing use; whatever shows a
+    rule's documentation wants the rules themselves).
 
     Computed once per set of rule directories (a run asks for the command line's and each
     configuration's); the loaded modules are cached the same way."""
-    return dict(_collect(tuple(directory.resolve() for directory in rules_dirs)))
+    return dict(_collect(tuple(directory.resolve() for directory in rules_dirs), deferred))
 
 
 @cache
-def _collect(rules_dirs: tuple[Path, ...]) -> dict[str, type[Rule]]:
+def _collect(rules_dirs: tuple[Path, ...], deferred: bool) -> dict[str, type[Rule]]:
     by_id: dict[str, type[Rule]] = {}
-    sources = list(entry_point_rules())
+    sources = list(entry_point_rules(deferred))
     for directory in rules_dirs:
         sources.extend(directory_rules(directory))
     for rule in sources:
-        problems = rule.validate_metadata()
+        # A manifest's rules were checked when it was built (and again when they load).
+        problems = [] if issubclass(rule, manifest.Deferred) else rule.validate_metadata()
         if problems:
             raise ConfigError(f"rule {rule.__module__}.{rule.__name__}: {'; '.join(problems)}")
         other = by_id.get(rule.id)
@@ -242,7 +258,7 @@ def known_rules() -> dict[str, type[Rule]]:
     """Every rule loaded in this process so far (entry points and rule directories), by
     id: what a suppression may name."""
     if not _LOADED:
-        collect()
+        collect(deferred=True)
     return _LOADED
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from cfnfix.changes import Change
@@ -58,16 +57,27 @@ class Fix(FrozenRecord):
         return cls(description, changes, Applicability.UNSAFE)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenRecord):
     """What a rule reports: a path from the template root, a message, maybe a fix."""
 
-    rule: Rule
-    path: Path
-    message: str
-    resource: str | None = None
-    fix: Fix | None = None
-    severity: Severity | None = None  # None: the rule's own severity
+    __match_args__ = ("rule", "path", "message", "resource", "fix", "severity")
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        rule: Rule,
+        path: Path,
+        message: str,
+        resource: str | None = None,
+        fix: Fix | None = None,
+        severity: Severity | None = None,  # None: the rule's own severity
+    ) -> None:
+        self.rule: Final = rule
+        self.path: Final = path
+        self.message: Final = message
+        self.resource: Final = resource
+        self.fix: Final = fix
+        self.severity: Final = severity
 
     @property
     def effective_severity(self) -> Severity:
@@ -130,7 +140,9 @@ class Rule:
         self.settings = settings or Settings()
 
     def check(self, template: Template) -> Iterator[Finding]:
-        raise NotImplementedError
+        """The rule's findings on ``template`` (a rule that only reviews suppressions has
+        none)."""
+        return iter(())
 
     @classmethod
     def looks_at(cls, template: Template) -> bool:
@@ -142,7 +154,8 @@ class Rule:
     def review(
         self, template: Template, suppressions: list[Suppression], rules: Sequence[Rule]
     ) -> Iterator[Finding]:
-        """Findings about the suppressions themselves, after every rule ran (optional)."""
+        """Findings about the suppressions themselves, after every rule ran (optional;
+        called only on a template that has suppressions)."""
         return iter(())
 
     def finding(

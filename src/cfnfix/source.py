@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from cfnfix.errors import LoadError
+from cfnfix.records import FrozenRecord
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # CloudFormation itself accepts at most 1 MB
 BOM = "\ufeff"
 JSON_SUFFIXES = (".json",)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(FrozenRecord):
     """The decoded text of a file plus what is needed to write it back byte for byte."""
 
-    path: Path
-    text: str  # without BOM; line endings as in the file
-    bom: bool
-    newline: str  # the file's dominant line ending, used for inserted lines
-    mtime_ns: int
-    size: int
-    is_json: bool
-    # Parsing limits (configurable: max-nesting-depth, max-alias-nodes).
-    max_depth: int = 400
-    max_alias_nodes: int = 2_000_000
+    __match_args__ = (
+        "path",
+        "text",
+        "bom",
+        "newline",
+        "mtime_ns",
+        "size",
+        "is_json",
+        "max_depth",
+        "max_alias_nodes",
+    )
+    __slots__ = __match_args__
+
+    def __init__(
+        self,
+        path: Path,
+        text: str,  # without BOM; line endings as in the file
+        bom: bool,
+        newline: str,  # the file's dominant line ending, used for inserted lines
+        mtime_ns: int,
+        size: int,
+        is_json: bool,
+        # Parsing limits (configurable: max-nesting-depth, max-alias-nodes).
+        max_depth: int = 400,
+        max_alias_nodes: int = 2_000_000,
+    ) -> None:
+        self.path: Final = path
+        self.text: Final = text
+        self.bom: Final = bom
+        self.newline: Final = newline
+        self.mtime_ns: Final = mtime_ns
+        self.size: Final = size
+        self.is_json: Final = is_json
+        self.max_depth: Final = max_depth
+        self.max_alias_nodes: Final = max_alias_nodes
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode("utf-8")
@@ -82,7 +106,7 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
     except UnicodeDecodeError as exc:
         raise LoadError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
     source = Source.from_text(text, str(path))
-    return dataclasses.replace(source, path=path, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
+    return source.replace(path=path, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
 
 
 def _utf16_or_32(data: bytes) -> bool:
