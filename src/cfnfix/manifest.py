@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -104,7 +105,10 @@ def write(package: str) -> Path:
     path = manifest_path(package)
     if path is None:
         raise ConfigError(f"{package} is not a package: only a package can have a manifest")
-    path.write_text(render(build(package)), encoding="utf-8")
+    text = render(build(package))
+    partial = path.with_name(f".{MANIFEST_NAME}.{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)  # a run reading it meanwhile sees the old one or the new one
     return path
 
 
