@@ -305,3 +305,26 @@ def test_rules_that_restate_defaults_are_opt_in() -> None:
         "DL007",
     }
     assert "Opt-in" in available["RT004"].documentation()
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties", "rule_ids"),
+    [
+        ("AWS::DocDB::DBCluster", "{}", {"RT006", "RT007"}),
+        ("AWS::Neptune::DBCluster", "{}", {"RT006", "RT007"}),
+        ("AWS::Redshift::Cluster", "{}", {"RT006"}),
+        ("AWS::DynamoDB::GlobalTable", "{Replicas: [{Region: eu-west-1}]}", {"RT005", "RT007"}),
+        ("AWS::Serverless::SimpleTable", "{}", {"RT005"}),
+        ("AWS::Synthetics::Canary", "{}", {"RT011"}),
+    ],
+)
+def test_rules_run_on_a_template_with_one_resource_of_their_types(
+    resource_type: str, properties: str, rule_ids: set[str]
+) -> None:
+    """Each type a rule reports on is in its `resource_types` (else the engine skips it)."""
+    text = f"Resources:\n  Data:\n    Type: {resource_type}\n    Properties: {properties}\n"
+    rules = make_rules(
+        [registry.collect()[i] for i in sorted(rule_ids)],
+        {"RT011": {"dead-letter-queues-only": False}},
+    )
+    assert {f.rule.id for f in check(text, rules)} == rule_ids

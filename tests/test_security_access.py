@@ -234,3 +234,75 @@ Resources:
     assert all_resources(template, "arn:aws:dynamodb:*:*:table/*")
     assert not all_resources(template, {"Fn::Sub": "${B.Arn}/*"})
     assert not all_resources(template, "arn:aws:logs:*:*:log-group:/aws/lambda/*")
+
+
+_WIDE = """
+            - {Effect: Allow, Action: '*', Resource: '*'}
+            - {Effect: Allow, Action: 's3:*', Resource: '*'}
+            - {Effect: Allow, Action: 'sqs:SendMessage', Resource: '*'}
+"""
+# Each kind of policy holder the IAM rules read, alone in its template: each must be in the
+# rules' `resource_types`, or the engine would not run them on such a template.
+_HOLDERS = {
+    "AWS::IAM::Policy": """
+Resources:
+  P:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: p
+      PolicyDocument:
+          Statement:""",
+    "AWS::IAM::ManagedPolicy": """
+Resources:
+  P:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+          Statement:""",
+    "AWS::Serverless::Function": """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Policies:
+        - AdministratorAccess
+        - Statement:""",
+    "AWS::Serverless::StateMachine": """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  M:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      DefinitionUri: statemachine.json
+      Policies:
+        - AdministratorAccess
+        - Statement:""",
+}
+
+
+@pytest.mark.parametrize("holder", list(_HOLDERS))
+def test_iam_rules_run_where_the_only_policy_holder_is(holder: str) -> None:
+    text = _HOLDERS[holder] + _WIDE
+    assert set(parse(text).resource_types) == {holder}
+    ids = {"SE010", "SE011", "SE012"} | ({"SE013"} if "Serverless" in holder else set())
+    findings = check(text, make_rules([builtin_rules()[i] for i in sorted(ids)]))
+    assert {f.rule.id for f in findings} == ids, [f.message for f in findings]
+
+
+def test_recursive_loop_allowed_in_globals_of_the_only_function() -> None:
+    text = """
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    RecursiveLoop: Allow
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
+"""
+    findings = check(text, make_rules([builtin_rules()["SE016"]]))
+    assert [f.path for f in findings] == [("Globals", "Function", "RecursiveLoop")]

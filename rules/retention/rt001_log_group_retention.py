@@ -23,6 +23,7 @@ class LogGroupWithoutRetention(Rule):
     name = "log-group-without-retention"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = ("AWS::Logs::LogGroup",)
     summary = "Log group without RetentionInDays, or with a value CloudWatch Logs rejects"
     what = """
 Reports every `AWS::Logs::LogGroup` that has no `RetentionInDays`, and every literal

@@ -85,6 +85,7 @@ class FunctionWithoutRetainedLogGroup(Rule):
     name = "function-without-retained-log-group"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Lambda function whose logs go to a log group the template does not manage"
     what = """
 Reports every `AWS::Lambda::Function` and `AWS::Serverless::Function` whose logs go to the

@@ -23,6 +23,11 @@ class TableWithoutPointInTimeRecovery(Rule):
     name = "table-without-point-in-time-recovery"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::Serverless::SimpleTable",
+    )
     summary = "DynamoDB table or global table replica without point-in-time recovery"
     what = """
 Reports every `AWS::DynamoDB::Table`, and every replica of an `AWS::DynamoDB::GlobalTable`,

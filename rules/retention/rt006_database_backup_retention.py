@@ -17,6 +17,13 @@ class DatabaseBackupRetention(Rule):
     name = "database-backup-retention"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::DocDB::DBCluster",
+        "AWS::Neptune::DBCluster",
+        "AWS::Redshift::Cluster",
+    )
     summary = "Database without a BackupRetentionPeriod of at least 7 days"
     what = """
 Reports RDS DB instances, RDS and Aurora DB clusters, DocumentDB and Neptune clusters

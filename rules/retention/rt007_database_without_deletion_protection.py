@@ -20,6 +20,14 @@ class DatabaseWithoutDeletionProtection(Rule):
     name = "database-without-deletion-protection"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::DocDB::DBCluster",
+        "AWS::Neptune::DBCluster",
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+    )
     summary = "Database or DynamoDB table without deletion protection"
     what = """
 Reports RDS DB instances, RDS and Aurora DB clusters, DocumentDB and Neptune clusters

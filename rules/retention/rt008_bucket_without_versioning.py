@@ -17,6 +17,7 @@ class BucketWithoutVersioning(Rule):
     name = "bucket-without-versioning"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without versioning"
     what = """
 Reports every `AWS::S3::Bucket` without a `VersioningConfiguration`, or whose literal

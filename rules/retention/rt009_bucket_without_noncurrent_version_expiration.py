@@ -22,6 +22,7 @@ class BucketWithoutNoncurrentVersionExpiration(Rule):
     name = "bucket-without-noncurrent-version-expiration"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
     summary = "Versioned S3 bucket without a lifecycle rule expiring noncurrent versions"
     what = """
 Reports every `AWS::S3::Bucket` whose versioning is `Enabled` and none of whose enabled

@@ -16,6 +16,7 @@ class BucketWithoutAbortIncompleteMultipartUpload(Rule):
     name = "bucket-without-abort-incomplete-multipart-upload"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without a lifecycle rule aborting incomplete multipart uploads"
     what = """
 Reports every `AWS::S3::Bucket` none of whose enabled lifecycle rules has

@@ -58,6 +58,7 @@ class DataWithoutExplicitRetention(Rule):
     name = "data-without-explicit-retention"
     family = "retention"
     severity = Severity.WARNING
+    resource_types = ("AWS::SQS::Queue", "AWS::Kinesis::Stream", "AWS::Synthetics::Canary")
     summary = "SQS queue, Kinesis stream or Synthetics canary without an explicit retention"
     what = """
 Reports resources whose data the service deletes after a default period when the template

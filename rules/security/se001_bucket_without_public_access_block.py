@@ -22,6 +22,7 @@ class BucketWithoutPublicAccessBlock(Rule):
     name = "bucket-without-public-access-block"
     family = "security"
     severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without a PublicAccessBlockConfiguration that sets all four flags"
     what = """
 Reports every `AWS::S3::Bucket` whose `PublicAccessBlockConfiguration` is missing, lacks

@@ -27,6 +27,7 @@ class BucketWithoutDefaultEncryption(Rule):
     name = "bucket-without-default-encryption"
     family = "security"
     severity = Severity.INFO
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without a stated default encryption (BucketEncryption)"
     what = """
 Reports every `AWS::S3::Bucket` without `BucketEncryption`.

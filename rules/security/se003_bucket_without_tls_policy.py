@@ -43,6 +43,7 @@ class BucketWithoutTlsPolicy(Rule):
     name = "bucket-without-tls-policy"
     family = "security"
     severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without a bucket policy that denies requests made without TLS"
     what = """
 Reports every `AWS::S3::Bucket` that no `AWS::S3::BucketPolicy` of the template protects

@@ -19,6 +19,7 @@ class QueueWithoutEncryption(Rule):
     name = "queue-without-encryption"
     family = "security"
     severity = Severity.WARNING
+    resource_types = ("AWS::SQS::Queue",)
     summary = "SQS queue with SqsManagedSseEnabled false, or no encryption stated"
     what = """
 Reports an `AWS::SQS::Queue` with neither `KmsMasterKeyId` nor `SqsManagedSseEnabled`

@@ -21,6 +21,7 @@ class TopicWithoutEncryption(Rule):
     name = "topic-without-encryption"
     family = "security"
     severity = Severity.WARNING
+    resource_types = ("AWS::SNS::Topic",)
     summary = "SNS topic without KmsMasterKeyId (messages not encrypted at rest)"
     what = """
 Reports every `AWS::SNS::Topic` without a `KmsMasterKeyId`.

@@ -22,6 +22,11 @@ class TableWithoutEncryptionSpec(Rule):
     name = "table-without-encryption-spec"
     family = "security"
     severity = Severity.INFO
+    resource_types = (
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::Serverless::SimpleTable",
+    )
     summary = "DynamoDB table without SSESpecification (encryption key not stated)"
     what = """
 Reports every `AWS::DynamoDB::Table`, `AWS::DynamoDB::GlobalTable` and SAM

@@ -27,6 +27,7 @@ class LogGroupWithoutKmsKey(Rule):
     name = "log-group-without-kms-key"
     family = "security"
     severity = Severity.INFO
+    resource_types = ("AWS::Logs::LogGroup",)
     default_enabled = False  # a compliance choice most stacks do not need
     summary = "Log group without KmsKeyId (encrypted only with a key CloudWatch Logs owns)"
     what = """

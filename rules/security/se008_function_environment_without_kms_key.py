@@ -28,6 +28,7 @@ class FunctionEnvironmentWithoutKmsKey(Rule):
     name = "function-environment-without-kms-key"
     family = "security"
     severity = Severity.INFO
+    resource_types = FUNCTION_TYPES
     default_enabled = False  # a compliance choice most functions do not need
     summary = "Lambda function with environment variables and no KmsKeyArn"
     what = """

@@ -50,6 +50,7 @@ class TopicKeyUnusableByPublishers(Rule):
     name = "topic-key-unusable-by-publishers"
     family = "security"
     severity = Severity.ERROR
+    resource_types = ("AWS::SNS::Topic",)
     summary = "Alarms, S3 or EventBridge publish to a topic whose KMS key they cannot use"
     what = """
 Reports an `AWS::SNS::Topic` that AWS services publish to through the template (CloudWatch

@@ -15,6 +15,13 @@ class IamAllowsAllActions(Rule):
     name = "iam-allows-all-actions"
     family = "security"
     severity = Severity.ERROR
+    resource_types = (
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+    )
     summary = "IAM policy statement allows every action (`Action: '*'` or `NotAction`)"
     what = """
 Reports an `Effect: Allow` statement whose `Action` is `*` (or `*:*`), or that uses

@@ -15,6 +15,13 @@ class IamAllowsServiceWildcard(Rule):
     name = "iam-allows-service-wildcard"
     family = "security"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+    )
     summary = "IAM policy statement allows every action of a service (`s3:*`, `dynamodb:*`)"
     what = """
 Reports an `Effect: Allow` statement of an identity policy (inline role `Policies`,

@@ -15,6 +15,13 @@ class IamWriteOnAllResources(Rule):
     name = "iam-write-on-all-resources"
     family = "security"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+    )
     summary = "IAM policy statement allows write actions on `Resource: '*'`"
     what = """
 Reports an `Effect: Allow` statement of an identity policy (inline role `Policies`,

@@ -21,6 +21,7 @@ class LambdaPermissionWithoutSource(Rule):
     name = "lambda-permission-without-source"
     family = "security"
     severity = Severity.WARNING
+    resource_types = ("AWS::Lambda::Permission",)
     summary = "Lambda permission for a service principal without SourceArn or SourceAccount"
     what = """
 Reports an `AWS::Lambda::Permission` whose `Principal` is an AWS service

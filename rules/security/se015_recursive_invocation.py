@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from cfnfix.rule import Example, Finding, Rule, Severity
 from cfnfix.template import Template
 
+from ..dead_letter._refs import FUNCTION_TYPES
 from ._loops import Loop, recursive_loops
 
 
@@ -15,6 +16,7 @@ class RecursiveInvocation(Rule):
     name = "recursive-invocation"
     family = "security"
     severity = Severity.ERROR
+    resource_types = FUNCTION_TYPES
     summary = "Function triggered by a bucket's object-created events may write back into it"
     what = """
 Reports a Lambda function that a bucket invokes on `s3:ObjectCreated:*` events and whose

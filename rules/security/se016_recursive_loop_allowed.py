@@ -16,6 +16,7 @@ class RecursiveLoopAllowed(Rule):
     name = "recursive-loop-allowed"
     family = "security"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Lambda function with `RecursiveLoop: Allow` (loop detection turned off)"
     what = """
 Reports an `AWS::Lambda::Function` or `AWS::Serverless::Function` (SAM `Globals`
