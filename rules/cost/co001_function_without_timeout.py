@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES
+
 from cfnfix.rule import Example, Finding, Rule, Severity
 from cfnfix.template import Template
 
@@ -15,6 +17,7 @@ class FunctionWithoutTimeout(Rule):
     name = "function-without-timeout"
     family = "cost"
     severity = Severity.INFO
+    resource_types = FUNCTION_TYPES
     summary = "Lambda function without Timeout (the default is 3 seconds)"
     what = """
 Reports an `AWS::Lambda::Function` or `AWS::Serverless::Function` with no `Timeout`,

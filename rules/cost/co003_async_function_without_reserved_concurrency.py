@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES
+
 from cfnfix.rule import Example, Finding, Rule, Severity, listed
 from cfnfix.template import Template
 
@@ -15,6 +17,7 @@ class AsyncFunctionWithoutReservedConcurrency(Rule):
     name = "async-function-without-reserved-concurrency"
     family = "cost"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Asynchronously triggered function without ReservedConcurrentExecutions"
     what = """
 Reports a Lambda function that the template invokes asynchronously from a source that can

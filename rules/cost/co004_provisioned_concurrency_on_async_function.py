@@ -20,6 +20,7 @@ class ProvisionedConcurrencyOnAsyncFunction(Rule):
     name = "provisioned-concurrency-on-async-function"
     family = "cost"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Provisioned concurrency on a function whose triggers are all asynchronous"
     what = """
 Reports `ProvisionedConcurrencyConfig` (on an `AWS::Lambda::Alias`, an

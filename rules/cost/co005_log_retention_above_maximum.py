@@ -19,6 +19,7 @@ class LogRetentionAboveMaximum(Rule):
     name = "log-retention-above-maximum"
     family = "cost"
     severity = Severity.WARNING
+    resource_types = ("AWS::Logs::LogGroup",)
     summary = "Log group retention longer than the configured maximum (opt-in)"
     default_enabled = False
     what = """

@@ -20,6 +20,7 @@ class BucketWithoutLifecycleExpiration(Rule):
     name = "bucket-without-lifecycle-expiration"
     family = "cost"
     severity = Severity.INFO
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket without a lifecycle transition or expiration for its objects"
     what = """
 Reports an `AWS::S3::Bucket` none of whose enabled lifecycle rules moves current objects

@@ -20,6 +20,7 @@ class AsyncFunctionWithoutFailureCapture(Rule):
     name = "async-function-without-failure-capture"
     family = "dead-letter"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Asynchronously invoked Lambda function without a dead-letter queue or OnFailure"
     what = """
 Reports a Lambda function (`AWS::Lambda::Function` or `AWS::Serverless::Function`) that

@@ -70,6 +70,7 @@ class StreamMappingWithoutOnFailure(Rule):
     name = "stream-mapping-without-on-failure"
     family = "dead-letter"
     severity = Severity.WARNING
+    resource_types = ("AWS::Lambda::EventSourceMapping", "AWS::Serverless::Function")
     summary = "Kinesis / DynamoDB Streams event source mapping without an OnFailure destination"
     what = """
 Reports an `AWS::Lambda::EventSourceMapping` that reads a Kinesis stream or a DynamoDB

@@ -47,6 +47,7 @@ class QueueWithoutRedrivePolicy(Rule):
     name = "queue-without-redrive-policy"
     family = "dead-letter"
     severity = Severity.WARNING
+    resource_types = ("AWS::SQS::Queue",)
     summary = "SQS queue without a RedrivePolicy (no dead-letter queue)"
     what = """
 Reports an `AWS::SQS::Queue` without `RedrivePolicy`, unless the queue is itself a

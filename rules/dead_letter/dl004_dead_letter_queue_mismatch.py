@@ -115,6 +115,7 @@ class DeadLetterQueueMismatch(Rule):
     name = "dead-letter-queue-mismatch"
     family = "dead-letter"
     severity = Severity.ERROR
+    resource_types = ("AWS::SQS::Queue",)
     summary = "Dead-letter queue of the wrong kind (FIFO/standard) or with a shorter retention"
     what = """
 Reports a dead-letter queue defined in the template that cannot work for its source:

@@ -39,6 +39,7 @@ class SubscriptionWithoutRedrivePolicy(Rule):
     name = "subscription-without-redrive-policy"
     family = "dead-letter"
     severity = Severity.WARNING
+    resource_types = ("AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::Serverless::Function")
     summary = "SNS subscription without a RedrivePolicy (dead-letter queue)"
     what = """
 Reports an `AWS::SNS::Subscription` and a SAM `SNS` event without `RedrivePolicy`, and an

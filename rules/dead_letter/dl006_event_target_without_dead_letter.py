@@ -23,6 +23,12 @@ class EventTargetWithoutDeadLetter(Rule):
     name = "event-target-without-dead-letter"
     family = "dead-letter"
     severity = Severity.WARNING
+    resource_types = (
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+    )
     summary = "EventBridge rule or Scheduler target without a DeadLetterConfig"
     what = """
 Reports each target of an `AWS::Events::Rule`, the target of an

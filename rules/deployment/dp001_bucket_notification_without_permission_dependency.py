@@ -18,6 +18,7 @@ class BucketNotificationWithoutPermissionDependency(Rule):
     name = "bucket-notification-without-permission-dependency"
     family = "deployment"
     severity = Severity.ERROR
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket notifies a function without DependsOn on the matching Lambda permission"
     what = """
 Reports an `AWS::S3::Bucket` whose `NotificationConfiguration.LambdaConfigurations`

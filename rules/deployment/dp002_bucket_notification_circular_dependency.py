@@ -16,6 +16,7 @@ class BucketNotificationCircularDependency(Rule):
     name = "bucket-notification-circular-dependency"
     family = "deployment"
     severity = Severity.ERROR
+    resource_types = ("AWS::S3::Bucket",)
     summary = "Bucket -> function -> permission/role -> bucket circular dependency"
     what = """
 Reports an S3 bucket that invokes a function of the template (its

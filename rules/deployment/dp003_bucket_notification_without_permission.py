@@ -20,6 +20,7 @@ class BucketNotificationWithoutPermission(Rule):
     name = "bucket-notification-without-permission"
     family = "deployment"
     severity = Severity.ERROR
+    resource_types = ("AWS::S3::Bucket",)
     summary = "S3 bucket notifies a function of the template that no permission lets S3 invoke"
     what = """
 Reports an `AWS::S3::Bucket` whose `NotificationConfiguration.LambdaConfigurations`

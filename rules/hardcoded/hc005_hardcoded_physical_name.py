@@ -92,6 +92,7 @@ class HardcodedPhysicalName(Rule):
     name = "hardcoded-physical-name"
     family = "hardcoded"
     severity = Severity.WARNING
+    resource_types = tuple(NAME_PROPERTIES)
     summary = "Literal physical name that collides when the template is deployed twice"
     what = """
 Reports literal physical names of resources whose names must be unique: S3

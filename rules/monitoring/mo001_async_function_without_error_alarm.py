@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cfnfix_rules.dead_letter._refs import FUNCTION_TYPES
+
 from cfnfix.compliant import logical_name
 from cfnfix.intrinsics import Ref
 from cfnfix.rule import Example, Finding, Fix, Rule, Severity, listed
@@ -19,6 +21,7 @@ class AsyncFunctionWithoutErrorAlarm(Rule):
     name = "async-function-without-error-alarm"
     family = "monitoring"
     severity = Severity.WARNING
+    resource_types = FUNCTION_TYPES
     summary = "Asynchronously invoked Lambda function without an alarm on its Errors metric"
     what = """
 Reports a Lambda function (`AWS::Lambda::Function`, `AWS::Serverless::Function`) that the

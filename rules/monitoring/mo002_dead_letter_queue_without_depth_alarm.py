@@ -23,6 +23,7 @@ class DeadLetterQueueWithoutDepthAlarm(Rule):
     name = "dead-letter-queue-without-depth-alarm"
     family = "monitoring"
     severity = Severity.WARNING
+    resource_types = ("AWS::SQS::Queue",)
     summary = "Dead-letter or OnFailure queue without an alarm on the messages it holds"
     what = """
 Reports an `AWS::SQS::Queue` that the template uses as a dead-letter queue or failure

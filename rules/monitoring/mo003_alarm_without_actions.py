@@ -19,6 +19,7 @@ class AlarmWithoutActions(Rule):
     name = "alarm-without-actions"
     family = "monitoring"
     severity = Severity.WARNING
+    resource_types = ALARM_TYPES
     summary = "CloudWatch alarm with no AlarmActions, or with its actions disabled"
     what = """
 Reports an `AWS::CloudWatch::Alarm` or `AWS::CloudWatch::CompositeAlarm` that has no

@@ -17,6 +17,7 @@ class AlarmDimensionNamesNothing(Rule):
     name = "alarm-dimension-names-nothing"
     family = "monitoring"
     severity = Severity.WARNING
+    resource_types = ("AWS::CloudWatch::Alarm",)
     summary = "Alarm dimension that does not name the template resource it points at"
     what = """
 Reads the dimensions of each `AWS::CloudWatch::Alarm` (metric math `MetricStat`s

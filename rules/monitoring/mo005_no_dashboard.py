@@ -68,6 +68,7 @@ class FunctionsAndAlarmsWithoutDashboard(Rule):
     name = "functions-and-alarms-without-dashboard"
     family = "monitoring"
     severity = Severity.INFO
+    resource_types = ALARM_TYPES
     summary = "Template with Lambda functions and alarms but no CloudWatch dashboard"
     what = """
 Reports a template that defines Lambda functions (`AWS::Lambda::Function`,
