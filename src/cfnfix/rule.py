@@ -206,6 +206,14 @@ class Rule:
             "",
             *(
                 ()
+                if cls.resource_types is None
+                else (
+                    "*Runs on templates with:* " + ", ".join(f"`{t}`" for t in cls.resource_types),
+                    "",
+                )
+            ),
+            *(
+                ()
                 if cls.default_enabled
                 else (
                     f"Off by default: turn it on with `--select {cls.id}` (or "
