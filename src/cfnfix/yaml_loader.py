@@ -96,13 +96,21 @@ class _Open:
         "merging",
         "node",
         "spans",
+        "start",
         "tag",
     )
 
     def __init__(
-        self, node: MapNode | SeqNode, tag: str | None, anchor: str | None, depth: int, before: int
+        self,
+        node: MapNode | SeqNode,
+        start: int,
+        tag: str | None,
+        anchor: str | None,
+        depth: int,
+        before: int,
     ) -> None:
         self.node = node
+        self.start = start  # the node's spans go into the document's array when it closes
         self.mapping = isinstance(node, MapNode)
         self.tag = tag  # a short-form intrinsic's tag, wrapped around the node at its end
         self.anchor = anchor
@@ -270,9 +278,9 @@ class _Builder:
             return self.opaque_node(tag, arg_start, start, end)
         arg: Any = text
         if tag == _GETATT_TAG and "." in text:  # `!GetAtt A.B`: one scalar split in two
-            arg = SeqNode(arg_start, end, flow=True)
+            arg = SeqNode(flow=True)
             arg.extend(text.split(".", 1))
-            self.share(arg, [arg_start, end, arg_start, end])
+            self.share(arg, arg_start, end, [arg_start, end, arg_start, end])
         return self.wrap(long_name, tag, arg, start, end, arg_start)
 
     def opaque_node(self, tag: str, arg_start: int, start: int, end: int) -> OpaqueNode:
@@ -320,13 +328,13 @@ class _Builder:
         elif tag is not None:
             self.check_standard(tag, start)
         flow = bool(event.flow_style)
-        node = MapNode(start, start, flow) if mapping else SeqNode(start, start, flow)
+        node = MapNode(flow=flow) if mapping else SeqNode(flow=flow)
         depth = 0 if parent is None else parent.depth + 1
-        return _Open(node, short, event.anchor, depth, self.expanded)
+        return _Open(node, start, short, event.anchor, depth, self.expanded)
 
     def close(self, opened: _Open, end: int) -> tuple[Any, Span]:
         node = opened.node
-        node.end = end
+        start = opened.start
         spans = opened.spans
         for source in opened.merged:  # YAML 1.1 merge keys: explicit keys win
             assert isinstance(node, MapNode)
@@ -336,12 +344,12 @@ class _Builder:
                     node[key] = item
                     spans.extend(source.key_span(key))
                     spans.extend(source.value_span(key))
-        self.share(node, spans)
-        start = node.start
         value: Any = node
-        if opened.tag is not None:
+        if opened.tag is None:
+            self.share(node, start, end, spans)
+        else:  # the node is the tag's argument; the wrapper spans the tag too
             arg_start = self.argument_start(opened.tag, start, end)
-            node.start = arg_start
+            self.share(node, arg_start, end, spans)
             value = self.wrap(SHORT_TAGS[opened.tag], opened.tag, node, start, end, arg_start)
         self.expanded += 1
         if opened.anchor is not None:
@@ -395,19 +403,23 @@ class _Builder:
         parent.spans.extend(parent.key_span)
         parent.spans.extend(span)
 
-    def share(self, node: MapNode | SeqNode, spans: list[int]) -> None:
-        """Move a complete collection's spans into the document's array."""
-        node.share_spans(self.spans, len(self.spans))
-        self.spans.extend(spans)
+    def share(self, node: MapNode | SeqNode, start: int, end: int, spans: list[int]) -> None:
+        """Move a complete collection's span and its children's into the document's
+        array (see MapNode.share_spans)."""
+        document = self.spans
+        document.append(start)
+        document.append(end)
+        node.share_spans(document, len(document))
+        document.extend(spans)
 
     def wrap(
         self, long_name: str, tag: str, arg: Any, start: int, end: int, arg_start: int
     ) -> MapNode:
         """A short-form intrinsic (``!Sub x``) as its long form (``{"Fn::Sub": x}``)."""
-        wrapper = MapNode(start, end)
+        wrapper = MapNode()
         wrapper.short_tag = tag
         wrapper[long_name] = arg
-        self.share(wrapper, [start, start + len(tag), arg_start, end])
+        self.share(wrapper, start, end, [start, start + len(tag), arg_start, end])
         return wrapper
 
 
