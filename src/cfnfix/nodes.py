@@ -22,6 +22,10 @@ Span = tuple[int, int]
 _UNPLACED: array[int] = array("q", (0, 0))
 
 
+# Mappings with at most this many keys find a key's spans without an index.
+_SCANNED = 8
+
+
 class _Spanned:
     """A collection's own span and its children's, read from an array of integers.
 
@@ -98,10 +102,17 @@ class MapNode(_Spanned, dict[str, Any]):
     def _offset(self, key: str) -> int:
         """Where ``key``'s spans start in ``_spans``; ``KeyError`` for a missing key.
 
-        The key -> offset index is built on the first look-up: most mappings are never
-        looked up by key (walks use :meth:`entries`), so most never pay for one."""
+        A small mapping finds the key by scanning its keys: as fast as building an index,
+        and an index of two keys takes 250 bytes, as much as the mapping (a fix looks up
+        keys in tens of thousands of them). A larger one builds its key -> offset index on
+        the first look-up: most are never looked up by key (walks use :meth:`entries`)."""
         index = self._index
         if index is None:
+            if len(self) <= _SCANNED:
+                for position, name in enumerate(self):
+                    if name == key:
+                        return self._base + 4 * position
+                raise KeyError(key)
             base = self._base
             index = self._index = {name: base + 4 * i for i, name in enumerate(self)}
         return index[key]
