@@ -37,8 +37,8 @@ from pathlib import Path
 marks = [("start", time.perf_counter())]
 def mark(name):
     marks.append((name, time.perf_counter()))
-import click
-mark("click")
+import argparse
+mark("argparse")
 import yaml
 mark("yaml")
 import cfnfix.cli

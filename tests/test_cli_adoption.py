@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cfnfix.cli import main
+from cfnfix.testing import CliResult, run_cli
 from tests.conftest import run_cfnfix
 
 LOG_GROUP = (
@@ -29,11 +28,9 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
+def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
     """The command line in process (faster than a subprocess per case)."""
-    return CliRunner().invoke(
-        main, list(args), input=stdin, catch_exceptions=False, env={"NO_COLOR": "1", **(env or {})}
-    )
+    return run_cli(args, stdin=stdin, env={"NO_COLOR": "1", **(env or {})})
 
 
 # -- 2: mistakes reported once, before any file is read ------------------------------

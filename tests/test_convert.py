@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cfnfix.cli import main
 from cfnfix.convert import ConvertError, convert_source, first_difference, yaml_losses
 from cfnfix.errors import LoadError
 from cfnfix.nodes import to_plain
 from cfnfix.source import Source, read_source
-from cfnfix.testing import parse
+from cfnfix.testing import CliResult, parse, run_cli
 
 TOPIC_JSON = """{
   "AWSTemplateFormatVersion": "2010-09-09",
@@ -147,11 +145,11 @@ def test_line_endings_and_bom_are_kept(tmp_path: Path) -> None:
 # -- the command line ------------------------------------------------------------------
 
 
-def convert(cwd: Path, *args: str) -> Result:
+def convert(cwd: Path, *args: str) -> CliResult:
     """`cfnfix convert` in process; an unexpected exception fails the test (no traceback)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(cwd)
-        return CliRunner().invoke(main, ["convert", *args], catch_exceptions=False)
+        return run_cli(["convert", *args])
 
 
 def test_one_file_prints_to_stdout_and_warns_in_one_line(tmp_path: Path) -> None:

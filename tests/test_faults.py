@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cfnfix import cli
 from cfnfix.source import write_file
+from cfnfix.testing import run_cli
 
 TEMPLATE = "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n"
 
@@ -29,7 +28,7 @@ def _fixed_text(tmp_path: Path) -> str:
     probe = tmp_path / "probe" / "t.yaml"
     probe.parent.mkdir()
     probe.write_text(TEMPLATE)
-    result = CliRunner().invoke(cli.main, ["fix", "--select", "RT001", str(probe)])
+    result = run_cli(["fix", "--select", "RT001", str(probe)])
     assert result.exit_code == 0, result.output
     text = probe.read_text()
     assert text != TEMPLATE
@@ -38,7 +37,7 @@ def _fixed_text(tmp_path: Path) -> str:
 
 
 def _fix(*paths: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli.main, ["fix", "--select", "RT001", *map(str, paths)])
+    result = run_cli(["fix", "--select", "RT001", *map(str, paths)])
     return result.exit_code, result.stderr
 
 

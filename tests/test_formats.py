@@ -11,11 +11,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
 
 from cfnfix import registry
 from cfnfix.app import FileResult, Options, process
-from cfnfix.cli import main
 from cfnfix.files import Target
 from cfnfix.output import FORMATS, RunSummary
 from cfnfix.output.github_format import render_github
@@ -23,7 +21,7 @@ from cfnfix.output.junit_format import render_junit
 from cfnfix.output.sarif_format import RULES_DOC_URL, is_builtin, render_sarif, rule_anchor
 from cfnfix.report import Diagnostic, FileError
 from cfnfix.rule import Rule
-from cfnfix.testing import parse
+from cfnfix.testing import CliResult, parse, run_cli
 from tests.conftest import CORPUS, ROOT, run_cfnfix
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -349,9 +347,9 @@ def test_github_escapes_data_and_properties() -> None:
 # -- the command line ------------------------------------------------------------------
 
 
-def cli(*args: str) -> Result:
+def cli(*args: str) -> CliResult:
     """The command line in process (a subprocess per format would be slow)."""
-    return CliRunner().invoke(main, list(args), catch_exceptions=False, env={"NO_COLOR": "1"})
+    return run_cli(args, env={"NO_COLOR": "1"})
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "junit", "github", "json", "text"])

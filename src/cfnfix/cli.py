@@ -7,18 +7,21 @@ read, each reported once; then nothing is checked.
 
 Start-up matters (a pre-commit hook or an editor runs cfnfix on one file): modules a
 run does not need (other output formats, baselines, cfn-lint, rich, multiprocessing)
-are imported where they are used.
+are imported where they are used. The parsing is argparse's, which the interpreter
+ships: importing click (with inspect, uuid, platform and its own modules) took a sixth
+of a one-file check. Only the parser of the command given is built.
 """
 
 from __future__ import annotations
 
+import argparse
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
-
-import click
 
 from cfnfix import __version__
 from cfnfix.collector import loading
@@ -33,10 +36,51 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMAT_NAMES = ("github", "json", "junit", "sarif", "text")
 SEVERITIES = ("error", "warning", "info")
-# Parameter types are stateless: made once and shared (each costs a gettext look-up).
-ANY_PATH = click.Path(path_type=Path)
-FILE_PATH = click.Path(path_type=Path, dir_okay=False)
-DIRECTORY_PATH = click.Path(path_type=Path, file_okay=False)
+
+
+# -- the command line's argument types (what click's types checked) -------------------
+
+
+def _path_type(kind: str, exists: bool = False) -> Callable[[str], Path]:
+    """A path argument, checked as click.Path checked it: a "file" must not be an
+    existing directory, a "directory" not an existing file, a path that exists must be
+    readable, and with ``exists`` it must exist."""
+
+    def path(value: str) -> Path:
+        try:
+            mode = os.stat(value).st_mode
+        except (OSError, ValueError):
+            if exists:
+                raise argparse.ArgumentTypeError(
+                    f"{kind.title()} {value!r} does not exist."
+                ) from None
+            return Path(value)
+        if kind == "directory" and stat.S_ISREG(mode):
+            raise argparse.ArgumentTypeError(f"Directory {value!r} is a file.")
+        if kind == "file" and stat.S_ISDIR(mode):
+            raise argparse.ArgumentTypeError(f"File {value!r} is a directory.")
+        if not os.access(value, os.R_OK):
+            raise argparse.ArgumentTypeError(f"{kind.title()} {value!r} is not readable.")
+        return Path(value)
+
+    return path
+
+
+ANY_PATH = _path_type("path")
+FILE_PATH = _path_type("file")
+DIRECTORY_PATH = _path_type("directory")
+EXISTING_FILE = _path_type("file", exists=True)
+
+
+def _count(value: str) -> int:
+    """A whole number, 0 or more (click.IntRange(min=0))."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid integer.") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is not in the range x>=0.")
+    return number
 
 
 def _env_flag(name: str) -> bool:
@@ -66,9 +110,17 @@ def _emit(text: str, color: bool, err: bool = False) -> None:
         stream.write(text)
 
 
+def _echo(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Write to standard output (or error) and flush, as click.echo did: what is written
+    keeps its order against the other stream when both go to one pipe."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n" if nl else text)
+    stream.flush()
+
+
 def _fail(message: str) -> NoReturn:
     for line in dict.fromkeys(message.splitlines() or [message]):
-        click.echo(f"cfnfix: error: {line}", err=True)
+        _echo(f"cfnfix: error: {line}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -76,112 +128,135 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _common(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.argument("paths", nargs=-1, type=ANY_PATH),
-        click.option(
-            "--select",
-            multiple=True,
-            help="Rules to run: ids, names, families or id prefixes (comma-separated).",
-        ),
-        click.option("--ignore", multiple=True, help="Rules not to run (same forms as --select)."),
-        click.option(
-            "--rules-dir",
-            multiple=True,
-            type=DIRECTORY_PATH,
-            help="Load extra rules from every *.py file in this directory.",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, dir_okay=False, exists=True),
-            help="Use this configuration file instead of searching for one.",
-        ),
-        click.option(
-            "--exclude",
-            multiple=True,
-            help="Glob patterns of paths to skip (comma-separated), besides the "
-            "configuration's `exclude`.",
-        ),
-        click.option(
-            "--respect-gitignore/--no-respect-gitignore",
-            default=None,
-            help="Skip files .gitignore ignores while walking directories (default: on; "
-            "files named explicitly are always checked).",
-        ),
-        click.option(
-            "--stdin-filename",
-            type=FILE_PATH,
-            help="With `-` as the path: the name standard input is reported under, and "
-            "where its configuration is looked up.",
-        ),
-        click.option(
-            "--quiet-non-templates",
-            is_flag=True,
-            help="Skip files that are not CloudFormation templates silently, even when named "
-            "explicitly (for pre-commit hooks).",
-        ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(FORMAT_NAMES),
-            default="text",
-            show_default=True,
-            help="Output format.",
-        ),
-        click.option(
-            "--output",
-            "output_file",
-            type=FILE_PATH,
-            help="Write the report to this file instead of standard output.",
-        ),
-        click.option(
-            "--show-source/--no-show-source",
-            default=None,
-            help="Show each finding's line with a caret under it (text format; default: "
-            "on a terminal only).",
-        ),
-        click.option(
-            "--jobs",
-            "-j",
-            type=click.IntRange(min=0),
-            default=0,
-            help="Worker processes (default 0: one per core).",
-        ),
-        click.option(
-            "--statistics",
-            is_flag=True,
-            help="Print only how many findings each rule had (text or json format).",
-        ),
-        click.option(
-            "--baseline",
-            type=FILE_PATH,
-            help="Report only findings that this baseline file does not record.",
-        ),
-        click.option(
-            "--exit-zero",
-            is_flag=True,
-            help="Exit 0 even when findings remain (errors still exit 2).",
-        ),
-        click.option(
-            "--fail-level",
-            type=click.Choice(SEVERITIES),
-            default="info",
-            show_default=True,
-            help="The least severe finding that makes the run fail (exit 1).",
-        ),
-        click.option(
-            "--show-files", is_flag=True, help="List the files that would be checked, and stop."
-        ),
-        click.option(
-            "--show-settings",
-            is_flag=True,
-            help="Print the settings that apply to the first file, and stop.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _add_common(parser: argparse.ArgumentParser) -> argparse.Action:
+    """The arguments ``check`` and ``fix`` share; returns the positional one."""
+    paths = parser.add_argument(
+        "paths",
+        nargs="*",
+        type=ANY_PATH,
+        metavar="PATHS",
+        help="Templates, and directories to walk; `-` for standard input.",
+    )
+    add = parser.add_argument
+    add(
+        "--select",
+        action="append",
+        default=[],
+        metavar="RULES",
+        help="Rules to run: ids, names, families or id prefixes (comma-separated).",
+    )
+    add(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULES",
+        help="Rules not to run (same forms as --select).",
+    )
+    add(
+        "--rules-dir",
+        action="append",
+        default=[],
+        type=DIRECTORY_PATH,
+        metavar="DIRECTORY",
+        help="Load extra rules from every *.py file in this directory.",
+    )
+    add(
+        "--config",
+        dest="config_file",
+        type=EXISTING_FILE,
+        metavar="FILE",
+        help="Use this configuration file instead of searching for one.",
+    )
+    add(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help="Glob patterns of paths to skip (comma-separated), besides the "
+        "configuration's `exclude`.",
+    )
+    add(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Skip files .gitignore ignores while walking directories (default: on; "
+        "files named explicitly are always checked).",
+    )
+    add(
+        "--stdin-filename",
+        type=FILE_PATH,
+        metavar="FILE",
+        help="With `-` as the path: the name standard input is reported under, and "
+        "where its configuration is looked up.",
+    )
+    add(
+        "--quiet-non-templates",
+        action="store_true",
+        help="Skip files that are not CloudFormation templates silently, even when named "
+        "explicitly (for pre-commit hooks).",
+    )
+    add(
+        "--format",
+        dest="output_format",
+        choices=FORMAT_NAMES,
+        default="text",
+        help="Output format. [default: text]",
+    )
+    add(
+        "--output",
+        dest="output_file",
+        type=FILE_PATH,
+        metavar="FILE",
+        help="Write the report to this file instead of standard output.",
+    )
+    add(
+        "--show-source",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Show each finding's line with a caret under it (text format; default: "
+        "on a terminal only).",
+    )
+    add(
+        "-j",
+        "--jobs",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="Worker processes (default 0: one per core).",
+    )
+    add(
+        "--statistics",
+        action="store_true",
+        help="Print only how many findings each rule had (text or json format).",
+    )
+    add(
+        "--baseline",
+        type=FILE_PATH,
+        metavar="FILE",
+        help="Report only findings that this baseline file does not record.",
+    )
+    add(
+        "--exit-zero",
+        action="store_true",
+        help="Exit 0 even when findings remain (errors still exit 2).",
+    )
+    add(
+        "--fail-level",
+        choices=SEVERITIES,
+        default="info",
+        help="The least severe finding that makes the run fail (exit 1). [default: info]",
+    )
+    add(
+        "--show-files",
+        action="store_true",
+        help="List the files that would be checked, and stop.",
+    )
+    add(
+        "--show-settings",
+        action="store_true",
+        help="Print the settings that apply to the first file, and stop.",
+    )
+    return paths
 
 
 # -- checks made once, before any file is read ----------------------------------------
@@ -393,21 +468,19 @@ def _run(mode: str, **kwargs: Any) -> None:
     targets = _not_excluded(targets, configs)
     if kwargs["show_files"]:
         for error in path_errors:
-            click.echo(str(error), err=True)
-        click.echo("".join(f"{t.path}\n" for t in targets), nl=False)
+            _echo(str(error), err=True)
+        _echo("".join(f"{t.path}\n" for t in targets), nl=False)
         sys.exit(EXIT_ERROR if path_errors else EXIT_CLEAN)
     if kwargs["show_settings"]:
         if not targets:
             _fail("no file to show the settings of")
-        click.echo(_show_settings(targets[0], configs[targets[0].path.parent], options), nl=False)
+        _echo(_show_settings(targets[0], configs[targets[0].path.parent], options), nl=False)
         sys.exit(EXIT_CLEAN)
     if options.validate:
         from cfnfix.validate import available as cfn_lint_available
 
         if not cfn_lint_available():
-            click.echo(
-                "cfnfix: warning: --validate needs cfn-lint, which is not installed", err=True
-            )
+            _echo("cfnfix: warning: --validate needs cfn-lint, which is not installed", err=True)
 
     results = _check(targets, options, kwargs)
     _report(mode, results, path_errors, kwargs, stdin_fix, targets)
@@ -507,7 +580,7 @@ def _report(
     stream = sys.stderr if to_stderr else sys.stdout
     color = output_format == "text" and output_file is None and _use_color(stream)
     for error in run.errors:
-        click.echo(f"{error}", err=True)
+        _echo(f"{error}", err=True)
     if kwargs["statistics"]:
         from cfnfix.output.text_format import statistics_json, statistics_table
 
@@ -521,57 +594,51 @@ def _report(
     sys.exit(run.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cfnfix")
-def main() -> None:
-    """Lint and fix AWS CloudFormation templates (YAML, JSON, SAM).
-
-    \b
-    Exit codes: 0 clean, 1 findings remain, 2 a file could not be
-    processed or the command line / configuration is wrong.
-    """
+# -- the commands -----------------------------------------------------------------------
 
 
-@main.command()
-@_common
-@click.option(
-    "--write-baseline",
-    type=FILE_PATH,
-    help="Record every finding in this baseline file (then use --baseline).",
-)
 def check(**kwargs: Any) -> None:
     """Report findings in templates (files or directories)."""
     _run("check", **kwargs)
 
 
-@main.command()
-@_common
-@click.option(
-    "--unsafe-fixes", is_flag=True, help="Also apply fixes that change what a deploy does."
-)
-@click.option(
-    "--diff", is_flag=True, help="Write nothing; print a unified diff of what would change."
-)
-@click.option(
-    "--validate",
-    is_flag=True,
-    help="Run cfn-lint on each fixed template; refuse fixes that introduce cfn-lint errors.",
-)
+def _check_arguments(parser: argparse.ArgumentParser) -> argparse.Action:
+    paths = _add_common(parser)
+    parser.add_argument(
+        "--write-baseline",
+        type=FILE_PATH,
+        metavar="FILE",
+        help="Record every finding in this baseline file (then use --baseline).",
+    )
+    return paths
+
+
 def fix(diff: bool, **kwargs: Any) -> None:
     """Fix findings in place, then report what remains."""
     _run("diff" if diff else "fix", **kwargs)
 
 
-@main.command()
-@click.argument("rule", required=False)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@click.option("--rules-dir", multiple=True, type=DIRECTORY_PATH)
+def _fix_arguments(parser: argparse.ArgumentParser) -> argparse.Action:
+    paths = _add_common(parser)
+    add = parser.add_argument
+    add(
+        "--unsafe-fixes",
+        action="store_true",
+        help="Also apply fixes that change what a deploy does.",
+    )
+    add(
+        "--diff",
+        action="store_true",
+        help="Write nothing; print a unified diff of what would change.",
+    )
+    add(
+        "--validate",
+        action="store_true",
+        help="Run cfn-lint on each fixed template; refuse fixes that introduce cfn-lint errors.",
+    )
+    return paths
+
+
 def rules(rule: str | None, output_format: str, rules_dir: tuple[Path, ...]) -> None:
     """List the rules; RULE (an id or name) shows one rule's documentation, and a family
     or id prefix ("retention", "RT") lists those rules."""
@@ -591,14 +658,14 @@ def rules(rule: str | None, output_format: str, rules_dir: tuple[Path, ...]) -> 
         if match:
             doc = match[0].documentation()
             if output_format == "json":
-                click.echo(json.dumps(_rule_json(match[0]) | {"documentation": doc}, indent=2))
+                _echo(json.dumps(_rule_json(match[0]) | {"documentation": doc}, indent=2))
             elif _use_color():
                 from rich.console import Console
                 from rich.markdown import Markdown
 
                 Console().print(Markdown(doc))
             else:
-                click.echo(doc, nl=False)
+                _echo(doc, nl=False)
             return
         listed = [r for r in listed if registry.matches(r, rule)]
         if not listed:
@@ -608,9 +675,34 @@ def rules(rule: str | None, output_format: str, rules_dir: tuple[Path, ...]) -> 
                 f"{registry.did_you_mean(rule, names)}; see `cfnfix rules`"
             )
     if output_format == "json":
-        click.echo(json.dumps([_rule_json(r) for r in listed], indent=2))
+        _echo(json.dumps([_rule_json(r) for r in listed], indent=2))
         return
-    click.echo(_rules_table(listed), nl=False)
+    _echo(_rules_table(listed), nl=False)
+
+
+def _rules_arguments(parser: argparse.ArgumentParser) -> argparse.Action:
+    rule = parser.add_argument(
+        "rule",
+        nargs="?",
+        metavar="RULE",
+        help="A rule's id or name, a family or an id prefix.",
+    )
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json"),
+        default="text",
+        help="Output format. [default: text]",
+    )
+    parser.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        type=DIRECTORY_PATH,
+        metavar="DIRECTORY",
+        help="Load extra rules from every *.py file in this directory.",
+    )
+    return rule
 
 
 def _rules_table(listed: Sequence[type[Rule]]) -> str:
@@ -647,22 +739,6 @@ def _write_report(path: Path, report: str) -> None:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=ANY_PATH)
-@click.option(
-    "--to", "target", type=click.Choice(["yaml", "json"]), required=True, help="Output format."
-)
-@click.option(
-    "--output",
-    "output_file",
-    type=FILE_PATH,
-    help="Write the converted template to this file (one PATH only).",
-)
-@click.option(
-    "--in-place",
-    is_flag=True,
-    help="Replace each file by its conversion: a.json becomes a.yaml (.template keeps its name).",
-)
 def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_place: bool) -> None:
     """Convert templates between YAML and JSON (with cfn-flip).
 
@@ -686,7 +762,7 @@ def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_p
             conversion = convert_file(path, target)
             if conversion.lost:
                 lost = ", ".join(conversion.lost)
-                click.echo(f"cfnfix: warning: {path}: {target.upper()} loses {lost}", err=True)
+                _echo(f"cfnfix: warning: {path}: {target.upper()} loses {lost}", err=True)
             destination = converted_path(path, target) if in_place else output_file
             if destination is None:
                 sys.stdout.write(conversion.text)
@@ -700,20 +776,208 @@ def convert(paths: tuple[Path, ...], target: str, output_file: Path | None, in_p
             except OSError as exc:
                 raise ConvertError(f"cannot write {destination}: {exc.strerror or exc}") from None
             if in_place and destination != path:
-                click.echo(f"{path} -> {destination}")
+                _echo(f"{path} -> {destination}")
         except LoadError as exc:
-            click.echo(str(FileError(str(path), exc.message, exc.line, exc.column)), err=True)
+            _echo(str(FileError(str(path), exc.message, exc.line, exc.column)), err=True)
             failed = True
         except ConvertError as exc:
-            click.echo(f"{path}: {exc}", err=True)
+            _echo(f"{path}: {exc}", err=True)
             failed = True
     sys.exit(EXIT_ERROR if failed else EXIT_CLEAN)
 
 
-@main.command()
-@click.option("--stdio", is_flag=True, help="Serve on standard input/output (the only transport).")
+def _convert_arguments(parser: argparse.ArgumentParser) -> argparse.Action:
+    # PATHS is required: at least one is checked in _parse (after a `--` too).
+    paths = parser.add_argument(
+        "paths", nargs="*", type=ANY_PATH, metavar="PATHS", help="The templates to convert."
+    )
+    parser.add_argument(
+        "--to",
+        dest="target",
+        choices=("yaml", "json"),
+        required=True,
+        help="Output format.",
+    )
+    parser.add_argument(
+        "--output",
+        dest="output_file",
+        type=FILE_PATH,
+        metavar="FILE",
+        help="Write the converted template to this file (one PATH only).",
+    )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="Replace each file by its conversion: a.json becomes a.yaml (.template keeps "
+        "its name).",
+    )
+    return paths
+
+
 def server(stdio: bool) -> None:
     """Run the language server for editors (LSP on stdio; see docs/editors.md)."""
     from cfnfix.server.lsp import main as serve  # pygls loads only for the server
 
     serve()
+
+
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stdio",
+        action="store_true",
+        help="Serve on standard input/output (the only transport).",
+    )
+
+
+# name: (the command, its usage line, what adds its arguments, its line in `cfnfix --help`)
+COMMANDS: dict[
+    str,
+    tuple[
+        Callable[..., None], str, Callable[[argparse.ArgumentParser], argparse.Action | None], str
+    ],
+] = {
+    "check": (check, "[options] [PATHS ...]", _check_arguments, check.__doc__ or ""),
+    "fix": (fix, "[options] [PATHS ...]", _fix_arguments, fix.__doc__ or ""),
+    "rules": (rules, "[options] [RULE]", _rules_arguments, "List the rules, or show one."),
+    "convert": (
+        convert,
+        "--to {yaml,json} [options] PATHS ...",
+        _convert_arguments,
+        "Convert templates between YAML and JSON (with cfn-flip).",
+    ),
+    "server": (server, "[options]", _server_arguments, "Run the language server for editors."),
+}
+
+
+# -- parsing --------------------------------------------------------------------------
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written (paragraphs kept), and ``-j, --jobs N`` rather than
+    ``-j N, --jobs N``."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if action.option_strings and action.nargs != 0:
+            default = self._get_default_metavar_for_optional(action)
+            return f"{', '.join(action.option_strings)} {self._format_args(action, default)}"
+        return super()._format_action_invocation(action)
+
+
+def _description(doc: str | None) -> str:
+    """A docstring as help text: its lines without their indentation."""
+    return "\n".join(line.strip() for line in (doc or "").strip().splitlines())
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    width = max(map(len, COMMANDS)) + 2
+    listing = "".join(
+        f"  {name:<{width}}{_description(summary).partition(chr(10))[0]}\n"
+        for name, (_, _, _, summary) in COMMANDS.items()
+    )
+    parser = argparse.ArgumentParser(
+        prog="cfnfix",
+        usage="%(prog)s [-h] [--version] COMMAND ...",
+        description=_description(main.__doc__),
+        epilog=f"commands:\n{listing}\n`cfnfix COMMAND --help` describes a command.",
+        formatter_class=_Formatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"cfnfix, version {__version__}")
+    parser.add_argument(
+        "command", nargs="?", choices=COMMANDS, metavar="COMMAND", help="One of those below."
+    )
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def _parse(name: str, args: list[str]) -> dict[str, Any]:
+    """The arguments of command ``name``, as its function takes them (lists as tuples).
+
+    Options and positionals may come in any order (as with click). Everything after a
+    `--` is positional, even when it starts with `-`: parse_intermixed_args mishandles
+    that (Python 3.11), so it is split off here and added to the positional."""
+    function, usage, add_arguments, _ = COMMANDS[name]
+    parser = argparse.ArgumentParser(
+        prog=f"cfnfix {name}",
+        usage=f"%(prog)s {usage}",
+        description=_description(function.__doc__),
+        formatter_class=_Formatter,
+        allow_abbrev=False,
+    )
+    positional = add_arguments(parser)
+    after: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, after = args[:cut], args[cut + 1 :]
+    values = vars(parser.parse_intermixed_args(args))
+    if after:
+        room = len(after)  # how many the positional takes
+        if positional is None:
+            room = 0
+        elif positional.nargs == "?":
+            room = int(values[positional.dest] is None)
+        if len(after) > room:
+            parser.error(f"unrecognized arguments: {' '.join(after[room:])}")
+        assert positional is not None
+        convert = positional.type if callable(positional.type) else str
+        try:
+            converted = [convert(value) for value in after]
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"argument {positional.metavar}: {exc}")
+        if positional.nargs == "?":
+            values[positional.dest] = converted[0]
+        else:
+            values[positional.dest] = [*values[positional.dest], *converted]
+    if name == "convert" and not values["paths"]:
+        parser.error("the following arguments are required: PATHS")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+class _Pacified:
+    """A stream whose flush ignores a reader that has gone (click's PacifyFlushWrapper):
+    the interpreter flushes standard output once more at exit."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Lint and fix AWS CloudFormation templates (YAML, JSON, SAM).
+
+    Exit codes: 0 clean, 1 findings remain, 2 a file could not be
+    processed or the command line / configuration is wrong.
+    """
+    # The console script and ``python -m cfnfix`` call main(); tests and benchmarks pass
+    # the arguments. It always ends by raising SystemExit, as click's main did.
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in COMMANDS:  # what the main parser would find, without it
+            name, rest = args[0], args[1:]
+        else:
+            parser = _main_parser()
+            namespace = parser.parse_args(args)
+            if namespace.command is None:  # click's group: the help, as an error
+                parser.print_help(sys.stderr)
+                sys.exit(EXIT_ERROR)
+            name, rest = namespace.command, namespace.arguments
+        COMMANDS[name][0](**_parse(name, rest))
+    except (EOFError, KeyboardInterrupt):
+        _echo(err=True)
+        _echo("Aborted!", err=True)
+        sys.exit(1)
+    except OSError as exc:  # standard output closed early (`cfnfix rules | head -1`)
+        if exc.errno != errno.EPIPE:
+            raise
+        sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+        sys.exit(1)
+    sys.exit(EXIT_CLEAN)

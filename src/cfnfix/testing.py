@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+import signal
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfnfix.changes import Change
 from cfnfix.engine import run_rules
@@ -64,3 +68,83 @@ def fix(
     text: str, rules: Iterable[Rule], unsafe: bool = False, name: str = "template.yaml"
 ) -> FixOutcome:
     return fix_template(parse(text, name), list(rules), unsafe)
+
+
+# -- the command line in process ----------------------------------------------------------
+
+
+class CliResult(NamedTuple):
+    """How ``cfnfix ARGS`` ended: its exit code and what it wrote; ``output`` is standard
+    output and standard error interleaved as they were written."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str
+
+
+class _Copying(io.BytesIO):
+    """Bytes written here are also written to ``copy_to``."""
+
+    def __init__(self, copy_to: io.BytesIO) -> None:
+        super().__init__()
+        self._copy_to = copy_to
+
+    def write(self, data: Any) -> int:
+        self._copy_to.write(data)
+        return super().write(data)
+
+
+def run_cli(
+    args: Sequence[str],
+    stdin: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> CliResult:
+    """Run ``cfnfix ARGS`` in this process (faster than a subprocess per case).
+
+    Standard input, output and error are UTF-8 text streams over bytes (``.buffer``
+    works), not terminals; ``env`` sets environment variables for the run (None removes
+    one); SIGINT and SIGTERM handlers the run installs are put back. An exception the
+    command line lets through propagates (it would be a traceback for a user)."""
+    from cfnfix.cli import main
+
+    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin or b""
+    output = io.BytesIO()
+    out, err = _Copying(output), _Copying(output)
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_env = {name: os.environ.get(name) for name in env or {}}
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    # Held here until read: a wrapper that is collected closes its bytes.
+    wrappers = (
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
+    )
+    sys.stdin, sys.stdout, sys.stderr = wrappers
+    code: int = 0
+    try:
+        _set_environment(env or {})
+        try:
+            main(list(args))
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = streams
+        _set_environment(saved_env)
+        for number, handler in handlers.items():
+            if signal.getsignal(number) is not handler and handler is not None:
+                signal.signal(number, handler)
+    return CliResult(
+        code,
+        out.getvalue().decode("utf-8"),
+        err.getvalue().decode("utf-8"),
+        output.getvalue().decode("utf-8"),
+    )
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
