@@ -40,7 +40,11 @@ from cfnfix.template import Resource, Template
 from ..dead_letter._refs import get, json_value, referenced_ids
 
 ROLE_TYPE = "AWS::IAM::Role"
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
 SAM_POLICY_OWNERS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+# Every type whose policy documents statements() reads: the rules about statements
+# start from these.
+STATEMENT_TYPES = (ROLE_TYPE, *POLICY_TYPES, *SAM_POLICY_OWNERS)
 
 READ_VERBS = (
     "get",
@@ -389,7 +393,7 @@ def _statements(template: Template) -> Iterator[Statement]:
                     resource.prop_path("Policies", index, "PolicyDocument"),
                     (rid,),
                 )
-        elif resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        elif resource.type in POLICY_TYPES:
             roles = role_ids(template, props.get("Roles"))
             roles += tuple(managed_users.get(rid, []))
             yield from _document_statements(

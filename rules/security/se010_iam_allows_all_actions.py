@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from cfnfix.rule import Example, Finding, Rule, Severity
 from cfnfix.template import Template
 
-from ._iam import is_full_wildcard, on_every_resource, statements
+from ._iam import STATEMENT_TYPES, is_full_wildcard, on_every_resource, statements
 
 
 class IamAllowsAllActions(Rule):
@@ -15,13 +15,7 @@ class IamAllowsAllActions(Rule):
     name = "iam-allows-all-actions"
     family = "security"
     severity = Severity.ERROR
-    resource_types = (
-        "AWS::IAM::Role",
-        "AWS::IAM::Policy",
-        "AWS::IAM::ManagedPolicy",
-        "AWS::Serverless::Function",
-        "AWS::Serverless::StateMachine",
-    )
+    resource_types = STATEMENT_TYPES
     summary = "IAM policy statement allows every action (`Action: '*'` or `NotAction`)"
     what = """
 Reports an `Effect: Allow` statement whose `Action` is `*` (or `*:*`), or that uses

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from cfnfix.rule import Example, Finding, Rule, Severity
 from cfnfix.template import Template
 
-from ._iam import on_every_resource, service_wildcard, statements
+from ._iam import STATEMENT_TYPES, on_every_resource, service_wildcard, statements
 
 
 class IamAllowsServiceWildcard(Rule):
@@ -15,13 +15,7 @@ class IamAllowsServiceWildcard(Rule):
     name = "iam-allows-service-wildcard"
     family = "security"
     severity = Severity.WARNING
-    resource_types = (
-        "AWS::IAM::Role",
-        "AWS::IAM::Policy",
-        "AWS::IAM::ManagedPolicy",
-        "AWS::Serverless::Function",
-        "AWS::Serverless::StateMachine",
-    )
+    resource_types = STATEMENT_TYPES
     summary = "IAM policy statement allows every action of a service (`s3:*`, `dynamodb:*`)"
     what = """
 Reports an `Effect: Allow` statement of an identity policy (inline role `Policies`,

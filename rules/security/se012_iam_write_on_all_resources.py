@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from cfnfix.rule import Example, Finding, Rule, Severity, listed
 from cfnfix.template import Template
 
-from ._iam import action_class, all_resources, is_full_wildcard, service_wildcard, statements
+from ._iam import (
+    STATEMENT_TYPES,
+    action_class,
+    all_resources,
+    is_full_wildcard,
+    service_wildcard,
+    statements,
+)
 
 
 class IamWriteOnAllResources(Rule):
@@ -15,13 +22,7 @@ class IamWriteOnAllResources(Rule):
     name = "iam-write-on-all-resources"
     family = "security"
     severity = Severity.WARNING
-    resource_types = (
-        "AWS::IAM::Role",
-        "AWS::IAM::Policy",
-        "AWS::IAM::ManagedPolicy",
-        "AWS::Serverless::Function",
-        "AWS::Serverless::StateMachine",
-    )
+    resource_types = STATEMENT_TYPES
     summary = "IAM policy statement allows write actions on `Resource: '*'`"
     what = """
 Reports an `Effect: Allow` statement of an identity policy (inline role `Policies`,

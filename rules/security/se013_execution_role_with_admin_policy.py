@@ -21,11 +21,7 @@ class ExecutionRoleWithAdminPolicy(Rule):
     name = "execution-role-with-admin-policy"
     family = "security"
     severity = Severity.ERROR
-    resource_types = (
-        "AWS::IAM::Role",
-        "AWS::Serverless::Function",
-        "AWS::Serverless::StateMachine",
-    )
+    resource_types = (ROLE_TYPE, *SAM_POLICY_OWNERS)  # what check() walks
     summary = "Execution role with `AdministratorAccess`-like or `*FullAccess` managed policy"
     what = """
 Reports an AWS managed policy that grants administrator rights, or full access to a

@@ -128,6 +128,17 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
+def _add_rules_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        type=DIRECTORY_PATH,
+        metavar="DIRECTORY",
+        help="Load extra rules from every *.py file in this directory.",
+    )
+
+
 def _add_common(parser: argparse.ArgumentParser) -> argparse.Action:
     """The arguments ``check`` and ``fix`` share; returns the positional one."""
     paths = parser.add_argument(
@@ -152,14 +163,7 @@ def _add_common(parser: argparse.ArgumentParser) -> argparse.Action:
         metavar="RULES",
         help="Rules not to run (same forms as --select).",
     )
-    add(
-        "--rules-dir",
-        action="append",
-        default=[],
-        type=DIRECTORY_PATH,
-        metavar="DIRECTORY",
-        help="Load extra rules from every *.py file in this directory.",
-    )
+    _add_rules_dir(parser)
     add(
         "--config",
         dest="config_file",
@@ -694,14 +698,7 @@ def _rules_arguments(parser: argparse.ArgumentParser) -> argparse.Action:
         default="text",
         help="Output format. [default: text]",
     )
-    parser.add_argument(
-        "--rules-dir",
-        action="append",
-        default=[],
-        type=DIRECTORY_PATH,
-        metavar="DIRECTORY",
-        help="Load extra rules from every *.py file in this directory.",
-    )
+    _add_rules_dir(parser)
     return rule
 
 
