@@ -70,3 +70,15 @@ def test_a_batch_whose_every_fix_fails_leaves_the_template_as_it_was() -> None:
     outcome = fixer.fix_template(template, make_rules([NameTopics]), False)
     assert not outcome.changed and outcome.template.text == template.text
     assert sorted(r.finding.resource or "" for r in outcome.refused) == ["Bad", "Bad2"]
+
+
+def test_a_fixed_template_is_unloaded_unless_kept_and_still_usable() -> None:
+    rules = make_rules([NameTopics])
+    template = parse(_topics("One", "Two"))
+    model = template.root
+    fixer.fix_template(template, rules, False, keep=True)
+    assert template.root is model
+    outcome = fixer.fix_template(template, rules, False)
+    assert outcome.changed
+    assert template.root is not model and template.root == model  # parsed again
+    assert [r.logical_id for r in template.resources_of("AWS::SNS::Topic")] == ["One", "Two"]

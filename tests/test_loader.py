@@ -231,3 +231,11 @@ def test_unknown_tags_are_opaque_values() -> None:
     assert opaque_tags(template.root) == ("!Rain::Module", "!Rain::Embed", "!Rain::Tags")
     assert list(template.resources) == ["B"]  # a resource whose type is opaque is not one
     assert opaque_tags(parse("Resources: {Q: {Type: AWS::SQS::Queue}}\n").root) == ()
+
+
+def test_an_unloaded_template_parses_its_source_again() -> None:
+    template = parse("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    model, resources = template.root, template.resources
+    template.unload()
+    assert template.root is not model and template.root == model
+    assert template.resources is not resources and template.resources == resources

@@ -124,7 +124,7 @@ def validated_fix(
         applied = sorted({a.rule.id for a in outcome.applied})
         culprits = []
         for rule_id in applied:
-            alone = fix_template(template, [r for r in rules if r.id == rule_id], unsafe)
+            alone = fix_template(template, [r for r in rules if r.id == rule_id], unsafe, keep=True)
             own = validate.new_errors(template.text, alone.template.text)
             if own:
                 culprits.append(rule_id)
@@ -141,7 +141,9 @@ def validated_fix(
                 f"cfn-lint {first.rule} ({first.message})"
             )
         excluded.update(culprits)
-        outcome = fix_template(template, [r for r in rules if r.id not in excluded], unsafe)
+        outcome = fix_template(
+            template, [r for r in rules if r.id not in excluded], unsafe, keep=True
+        )
     if excluded:  # report the excluded rules' findings too
         outcome.result = run_rules(outcome.template, rules)
     return outcome, refusals
@@ -263,7 +265,10 @@ def _process(target: Target, options: Options) -> FileResult:
     else:
         from cfnfix.fixer import fix_template
 
-        outcome = fix_template(template, rules, options.unsafe_fixes)
+        # The original's model goes once the fixer is done with it (see fix_template),
+        # unless the diff's findings or the validation use it afterwards.
+        keep = options.diff or options.validate
+        outcome = fix_template(template, rules, options.unsafe_fixes, keep=keep)
         if options.validate and outcome.changed and _cfn_lint_available():
             outcome, refusals = validated_fix(template, rules, options.unsafe_fixes, outcome)
             result.refused.extend(refusals)

@@ -98,10 +98,19 @@ def apply_batch(
 
 @paused()  # renders, parses and checks again and again (see cfnfix.collector)
 def fix_template(
-    template: Template, rules: Sequence[Rule], unsafe: bool, record_steps: bool = False
+    template: Template,
+    rules: Sequence[Rule],
+    unsafe: bool,
+    record_steps: bool = False,
+    keep: bool = False,
 ) -> FixOutcome:
-    """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies."""
+    """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies.
+
+    Each version's model goes once the next version is verified (see
+    :meth:`Template.unload`), ``template``'s too unless ``keep``: a caller that uses it
+    afterwards spares parsing it again."""
     outcome = FixOutcome(template, run_rules(template, rules))
+    kept = template if keep else None
     if record_steps:
         outcome.steps = []
     # Applied fixes and fixes whose result failed verification are never tried again.
@@ -109,7 +118,7 @@ def fix_template(
     done: set[FixKey] = set()
     refused: dict[FixKey, RefusedFix] = {}
     for _ in range(MAX_ITERATIONS):
-        if not _step(outcome, done, refused, unsafe):
+        if not _step(outcome, done, refused, unsafe, kept):
             break
         # The previous template's findings go before the rules run on the new one (its
         # indexes went in _step): that halves the peak memory of a large fix.
@@ -125,9 +134,10 @@ def _step(
     done: set[FixKey],
     refused: dict[FixKey, RefusedFix],
     unsafe: bool,
+    kept: Template | None,
 ) -> bool:
     """Apply one batch of non-conflicting fixes to ``outcome``; ``False`` when none
-    applies."""
+    applies. The current version's model goes, unless it is ``kept``."""
     current = outcome.template
     while True:  # a batch whose every fix fails on its own refuses them all: this ends
         batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
@@ -146,6 +156,8 @@ def _step(
         refused.pop(key, None)
     if outcome.steps is not None:
         outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
+    if current is not kept:  # the rules' run on the new version reuses the memory
+        current.unload()
     outcome.template = new
     return True
 

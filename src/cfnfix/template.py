@@ -132,7 +132,7 @@ class Template(Record):
 
     def __init__(self, source: Source, root: MapNode) -> None:
         self.source = source
-        self.root = root
+        self.root = root  # see the cached property below: what unload() takes
         self._line_starts: array[int] = array("q")
         # Indexes that rules derive from this template, computed once (see ``memoize``).
         self._memo: dict[str, Any] = {}
@@ -145,24 +145,32 @@ class Template(Record):
         return value
 
     def forget_indexes(self) -> None:
-        """Drop what :meth:`memoize` kept (it is computed again if asked for): a fixer
-        that has moved on to the next version of a template frees its memory."""
+        """Drop what :meth:`memoize` kept and the indexes of resources (each is computed
+        again if asked for): a fixer that has what it needs of them frees their memory."""
         self._memo.clear()
+        for name in _CACHED:
+            self.__dict__.pop(name, None)
+
+    def unload(self) -> None:
+        """Let go of the model and of all that is derived from it; the next use parses the
+        source again, which gives an equal model. A fixer unloads the version of a
+        template it has moved on from: the rules' run on the next version reuses the
+        memory, and whoever still holds this template may use it all the same."""
+        self.__dict__.pop("root", None)
+        self.forget_indexes()
+
+    @cached_property
+    def root(self) -> MapNode:
+        """The model, parsed again from the source after :meth:`unload`. Given to the
+        constructor, it is read from the instance's dictionary: rules read it tens of
+        thousands of times, and a property's call would cost them more than the rest of
+        reading it."""
+        return _load(self.source)
 
     @classmethod
     def parse(cls, source: Source) -> Template:
         """Parse and check the shape of a template. Raises :class:`LoadError`."""
-        # The loaders allocate many objects and no cycles: without the collector's passes
-        # over every live object, parsing is about 40% faster and linear in size.
-        with paused():
-            root = (
-                load_json(source.text, source.max_depth)
-                if source.is_json
-                else load_yaml(source.text, source.max_depth, source.max_alias_nodes)
-            )
-        check_template_shape(root)
-        assert isinstance(root, MapNode)
-        return cls(source, root)
+        return cls(source, _load(source))
 
     # -- positions -----------------------------------------------------------------
 
@@ -409,6 +417,29 @@ class Template(Record):
             if resource.type == type_name and isinstance(self.globals.get(section), dict):
                 return section
         return None
+
+
+# What a template derives from its model once and keeps (see Template.forget_indexes).
+_CACHED = tuple(
+    name
+    for name, value in vars(Template).items()
+    if isinstance(value, cached_property) and name != "root"
+)
+
+
+def _load(source: Source) -> MapNode:
+    """The model of ``source``, whose shape is checked. Raises :class:`LoadError`."""
+    # The loaders allocate many objects and no cycles: without the collector's passes
+    # over every live object, parsing is about 40% faster and linear in size.
+    with paused():
+        root = (
+            load_json(source.text, source.max_depth)
+            if source.is_json
+            else load_yaml(source.text, source.max_depth, source.max_alias_nodes)
+        )
+    check_template_shape(root)
+    assert isinstance(root, MapNode)
+    return root
 
 
 def _resource(logical_id: str, node: Any) -> Resource | None:

@@ -194,7 +194,7 @@ class Analysis:
         """The buffer after every allowed fix, to a fixed point; ``None`` if none applies."""
         if self.template is None or not self.can_fix_all():
             return None
-        outcome = fix_template(self.template, self.rules, self.unsafe)
+        outcome = fix_template(self.template, self.rules, self.unsafe, keep=True)
         if not outcome.changed:
             return None
         return self.text[: self.shift] + outcome.template.text
