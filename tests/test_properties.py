@@ -13,14 +13,17 @@ files, run by :func:`test_regression_fixture`) and as ``@example``s.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from cfnfix import registry
+from cfnfix import fixer, registry
 from cfnfix.fixer import FixOutcome, fix_template
 from cfnfix.nodes import to_plain
 from cfnfix.rule import Rule
@@ -166,17 +169,29 @@ _SEED_TEMPLATE: dict[str, Any] = {
 }
 
 
+def _verification(fingerprinted: bool) -> AbstractContextManager[object]:
+    """Fixes verified as a small template's are (its model kept while the result is
+    parsed) or, with ``fingerprinted``, as a large one's (a fingerprint of the intended
+    data; the model goes before the parse)."""
+    return mock.patch.object(fixer, "FINGERPRINT_ABOVE", 0) if fingerprinted else nullcontext()
+
+
+@pytest.mark.parametrize("fingerprinted", [False, True], ids=["model kept", "fingerprint"])
 @PROFILE
 @given(templates(), styles())
 @example(_SEED_TEMPLATE, Style(indent=4, indent_sequences=False, comments=0.6, crlf=True, bom=True))
 @example(_SEED_TEMPLATE, Style(final_newline=False, flow=1.0, quote="double", short_tags=False))
 @example(_SEED_TEMPLATE, Style(json=True, indent=1, crlf=True, final_newline=False))
-def test_fixing_generated_templates(template: dict[str, Any], style: Style) -> None:
+def test_fixing_generated_templates(
+    fingerprinted: bool, template: dict[str, Any], style: Style
+) -> None:
+    style = dataclasses.replace(style, comment_ids=[])  # an example is drawn for each
     text = render(template, style)
     name = "t.json" if style.json else "t.yaml"
     loaded = Template.parse(Source.from_text(text, name))
     assert to_plain(loaded.root) == _plain(template), "the renderer wrote something else"
-    check_fix_properties(text, name, style.comment_ids)
+    with _verification(fingerprinted):
+        check_fix_properties(text, name, style.comment_ids)
 
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])

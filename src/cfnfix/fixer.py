@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cfnfix.changes import ChangeError, apply_change
 from cfnfix.collector import paused
 from cfnfix.engine import CheckResult, run_rules
 from cfnfix.errors import FixError, LoadError
-from cfnfix.nodes import Path
+from cfnfix.fingerprint import Unsupported, fingerprint
+from cfnfix.nodes import MapNode, Path
 from cfnfix.rule import Applicability, Finding, Rule
 from cfnfix.template import Template
 from cfnfix.writer import TextEdit, Writer, apply_edits
 from cfnfix.writer.batch import Batch
 
 MAX_ITERATIONS = 16
+# Holding a template's model while its fixed text is parsed takes as much memory again as
+# the model: above this size (that of the largest template CloudFormation accepts, 1 MB)
+# the data the fixes intend is kept as a fingerprint instead, and the model goes before
+# the parse. A smaller template keeps its model: the fingerprint's two walks of the data
+# would make its fix some 6% slower (2,000 resources: 0.6 MB).
+FINGERPRINT_ABOVE = 1 << 20  # characters of a template's text
 
 
 class AppliedFix(NamedTuple):
@@ -73,25 +81,68 @@ def _reparse(template: Template, text: str) -> Template:
     return Template.parse(template.source.replace(text=text))
 
 
+class Intended:
+    """The data a template must hold once fixes are applied: its own with their changes.
+
+    With ``fingerprinted``, kept as a fingerprint (see :mod:`cfnfix.fingerprint`) so that
+    the template's model may go before the result is parsed; otherwise, or when the data
+    holds what a fingerprint cannot follow (a NaN, say), kept as it is. Raises
+    :class:`ChangeError` when a change does not fit the data."""
+
+    def __init__(self, root: MapNode, fixes: Iterable[Finding], fingerprinted: bool) -> None:
+        expected = dict(root)  # changes copy only what they modify (apply_change)
+        for finding in fixes:
+            assert finding.fix is not None
+            for change in finding.fix.changes:
+                apply_change(expected, change)
+        self._digest: bytes | None = None
+        self._data: dict[str, Any] | None = expected
+        if fingerprinted:
+            with suppress(Unsupported):  # then kept as it is
+                self._digest, self._data = fingerprint(expected), None
+
+    def held_by(self, root: MapNode) -> bool:
+        """Whether ``root`` holds exactly the intended data (``==``)."""
+        if self._data is not None:
+            return bool(root == self._data)
+        try:
+            return fingerprint(root) == self._digest
+        except Unsupported:  # a NaN, which no value of the intended data equals
+            return False
+
+
 def apply_batch(
     template: Template, batch: Sequence[tuple[Finding, Sequence[TextEdit]]]
 ) -> tuple[Template | None, str]:
     """Apply a batch; return the new template if it holds exactly the intended data."""
     edits = [edit for _, fix_edits in batch for edit in fix_edits]
-    text = apply_edits(template.text, edits)
+    return _verified(template, [finding for finding, _ in batch], apply_edits(template.text, edits))
+
+
+def _verified(
+    template: Template, fixes: list[Finding], text: str, unload: bool = False
+) -> tuple[Template | None, str]:
+    """The template of ``text``, the result of ``fixes``, if it holds exactly the data
+    they intend; else ``None`` and why. With ``unload``, ``template``'s model goes once
+    the intended data is known (as a fingerprint), before ``text`` is parsed."""
+    intended: Intended | None = None
+    failure: Exception | None = None
+    try:
+        intended = Intended(template.root, fixes, fingerprinted=unload)
+    except Exception as exc:  # reported after the parse, as it was when this came after
+        failure = exc
+    if unload:
+        template.unload()
     try:
         new = _reparse(template, text)
     except LoadError as exc:
         return None, f"the result would not parse ({exc})"
-    expected = dict(template.root)  # changes copy only what they modify (apply_change)
-    try:
-        for finding, _ in batch:
-            assert finding.fix is not None
-            for change in finding.fix.changes:
-                apply_change(expected, change)
-    except ChangeError as exc:
-        return None, f"the fix does not fit the template ({exc})"
-    if new.root != expected:
+    if isinstance(failure, ChangeError):
+        return None, f"the fix does not fit the template ({failure})"
+    if failure is not None:
+        raise failure
+    assert intended is not None
+    if not intended.held_by(new.root):
         return None, "the result would not hold exactly the intended change"
     return new, ""
 
@@ -106,9 +157,10 @@ def fix_template(
 ) -> FixOutcome:
     """Apply safe (and with ``unsafe`` also unsafe) fixes until nothing more applies.
 
-    Each version's model goes once the next version is verified (see
-    :meth:`Template.unload`), ``template``'s too unless ``keep``: a caller that uses it
-    afterwards spares parsing it again."""
+    Each version's model goes once the next version is verified, a large one's before
+    its text is parsed (see :meth:`Template.unload` and ``FINGERPRINT_ABOVE``);
+    ``template``'s too unless ``keep``: a caller that uses it afterwards spares parsing
+    it again."""
     outcome = FixOutcome(template, run_rules(template, rules))
     kept = template if keep else None
     if record_steps:
@@ -139,40 +191,56 @@ def _step(
     """Apply one batch of non-conflicting fixes to ``outcome``; ``False`` when none
     applies. The current version's model goes, unless it is ``kept``."""
     current = outcome.template
+    release = current is not kept
     while True:  # a batch whose every fix fails on its own refuses them all: this ends
         batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
         if not batch:
             return False
         lines = {id(finding): current.location(finding.path).line for finding, _ in batch}
         current.forget_indexes()  # what the rules derived is not needed while re-parsing
-        new, batch = _apply_sound(current, batch, done, refused)
+        fixes = [finding for finding, _ in batch]
+        text = apply_edits(current.text, [edit for _, edits in batch for edit in edits])
+        step = _step_of(current, batch) if outcome.steps is not None else None
+        del batch  # its edits: megabytes on a large template, not needed to verify
+        early = release and len(current.text) > FINGERPRINT_ABOVE
+        new, _ = _verified(current, fixes, text, unload=early)
+        if new is None:  # a rule's or the writer's mistake: the fixes sound on their own
+            # (rendered again: the same edits, let go of above; rarely needed)
+            batch = _render_batch(current, outcome.result.findings, done, refused, unsafe)
+            new, batch = _sound_part(current, batch, done, refused)
+            fixes = [finding for finding, _ in batch]
+            step = _step_of(current, batch) if outcome.steps is not None else None
         if new is not None:
             break
-    for finding, _ in batch:
+    for finding in fixes:
         key = _rule_id, _path, description = _fix_key(finding)
         line = lines[id(finding)]
         outcome.applied.append(AppliedFix(finding.rule, finding.resource, description, line))
         done.add(key)
         refused.pop(key, None)
-    if outcome.steps is not None:
-        outcome.steps.append((current.text, [e for _, edits in batch for e in edits]))
-    if current is not kept:  # the rules' run on the new version reuses the memory
+    if outcome.steps is not None and step is not None:
+        outcome.steps.append(step)
+    if release:  # the rules' run on the new version reuses the memory
         current.unload()
     outcome.template = new
     return True
 
 
-def _apply_sound(
+def _step_of(
+    current: Template, batch: list[tuple[Finding, list[TextEdit]]]
+) -> tuple[str, list[TextEdit]]:
+    """A step as ``record_steps`` keeps it: the text and the edits made to it."""
+    return current.text, [edit for _, edits in batch for edit in edits]
+
+
+def _sound_part(
     current: Template,
     batch: list[tuple[Finding, list[TextEdit]]],
     done: set[FixKey],
     refused: dict[FixKey, RefusedFix],
 ) -> tuple[Template | None, list[tuple[Finding, list[TextEdit]]]]:
-    """The batch applied and verified; when the result fails, the fixes that are sound on
-    their own, applied (the culprits are refused for good); ``None`` if none is."""
-    new, _ = apply_batch(current, batch)
-    if new is not None:
-        return new, batch
+    """For a batch whose result fails verification: the fixes that are sound on their
+    own, applied (the culprits are refused for good); ``None`` if none is."""
     good = []
     for item in batch:
         alone, why = apply_batch(current, [item])

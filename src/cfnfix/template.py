@@ -154,8 +154,9 @@ class Template(Record):
     def unload(self) -> None:
         """Let go of the model and of all that is derived from it; the next use parses the
         source again, which gives an equal model. A fixer unloads the version of a
-        template it has moved on from: the rules' run on the next version reuses the
-        memory, and whoever still holds this template may use it all the same."""
+        template it has moved on from (a large one before it parses the next version):
+        the memory is reused, and whoever still holds this template may use it all the
+        same."""
         self.__dict__.pop("root", None)
         self.forget_indexes()
 
