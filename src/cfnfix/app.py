@@ -295,7 +295,7 @@ def _process(target: Target, options: Options) -> FileResult:
                 )
             elif target.text is None:
                 try:
-                    write_atomic(target.path, source.encode(final.text), source)
+                    write_atomic(target.path, final.text, source)
                 except LoadError as exc:
                     result.errors.append(FileError(name, exc.message, kind="write"))
                     final = template

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from cfnfix.errors import LoadError
 from cfnfix.records import FrozenRecord
@@ -12,6 +13,9 @@ from cfnfix.records import FrozenRecord
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # CloudFormation itself accepts at most 1 MB
 BOM = "\ufeff"
 JSON_SUFFIXES = (".json",)
+# Characters encoded at a time when a text is written or compared with a file: a whole
+# large template's bytes would be one more copy of it at the peak of a fix's memory.
+_PIECE = 1 << 16
 
 
 class Source(FrozenRecord):
@@ -55,6 +59,13 @@ class Source(FrozenRecord):
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode("utf-8")
+
+    def pieces(self, text: str) -> Iterator[bytes]:
+        """``encode(text)``, a piece at a time."""
+        if self.bom:
+            yield BOM.encode("utf-8")
+        for at in range(0, len(text), _PIECE):
+            yield text[at : at + _PIECE].encode("utf-8")
 
     @classmethod
     def from_text(cls, text: str, name: str = "template.yaml") -> Source:
@@ -119,8 +130,9 @@ def _utf16_or_32(data: bytes) -> bool:
     )
 
 
-def write_atomic(path: Path, data: bytes, expected: Source) -> None:
-    """Replace ``path``'s content atomically, through symlinks, keeping its mode.
+def write_atomic(path: Path, text: str, expected: Source) -> None:
+    """Replace ``path``'s content with ``text``, encoded as ``expected`` was, atomically,
+    through symlinks, keeping its mode.
 
     Refuses (``LoadError``) when the file changed since ``expected`` was read.
     """
@@ -128,19 +140,29 @@ def write_atomic(path: Path, data: bytes, expected: Source) -> None:
     try:
         stat = target.stat()
         with open(target, "rb") as handle:
-            current = handle.read()
+            unchanged = _holds(handle, expected)
     except OSError as exc:
         raise LoadError(f"cannot re-read before writing: {exc.strerror or exc}") from None
-    if current != expected.encode(expected.text) or stat.st_mtime_ns != expected.mtime_ns:
+    if not unchanged or stat.st_mtime_ns != expected.mtime_ns:
         raise LoadError("file changed since it was read; not written")
     try:
-        write_file(target, data)
+        write_file(target, expected.pieces(text))
     except OSError as exc:
         raise LoadError(f"cannot write: {exc.strerror or exc}") from None
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically (a temporary file beside it, then a rename).
+def _holds(handle: BinaryIO, source: Source) -> bool:
+    """Whether the file read from ``handle`` is exactly the bytes ``source`` was read from
+    (compared a piece at a time)."""
+    for piece in source.pieces(source.text):
+        if handle.read(len(piece)) != piece:
+            return False
+    return handle.read(1) == b""
+
+
+def write_file(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (or its pieces, in order) atomically (a temporary file beside it,
+    then a rename).
 
     An existing file keeps its mode; ``OSError`` propagates.
     """
@@ -158,7 +180,10 @@ def write_file(path: Path, data: bytes) -> None:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    handle.writelines(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             if mode is None:
