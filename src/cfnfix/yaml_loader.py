@@ -435,9 +435,27 @@ def _is_merge(event: ScalarEvent) -> bool:
     return bool(event.tag == _MERGE)
 
 
+class _Pieces:
+    """The text, read by the parser a piece at a time. Given the whole string, PyYAML's
+    parser would copy it whole (libyaml reads UTF-8): as large as the text again, for as
+    long as the parse takes, when parsing a fixed template is what a fix's peak memory
+    is made of."""
+
+    __slots__ = ("_at", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._at = 0
+
+    def read(self, size: int) -> str:
+        piece = self._text[self._at : self._at + size]
+        self._at += len(piece)
+        return piece
+
+
 def load_yaml(text: str, max_depth: int = MAX_DEPTH, max_expanded: int = MAX_EXPANDED_NODES) -> Any:
     """Parse one YAML document into the model. Raises :class:`LoadError`."""
-    loader = _Loader(text)
+    loader = _Loader(_Pieces(text))
     builder = _Builder(text, max_depth, max_expanded)
     try:
         value = builder.build(loader.get_event)
