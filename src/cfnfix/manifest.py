@@ -76,13 +76,11 @@ def entry(rule: type[Rule]) -> dict[str, Any]:
 
 def build(package: str) -> dict[str, Any]:
     """The manifest of ``package``: every rule it defines (importing all of them)."""
-    from cfnfix.registry import rules_from_object
+    from cfnfix.registry import check_metadata, rules_from_object
 
     rules = sorted(rules_from_object(importlib.import_module(package)), key=lambda r: r.id)
     for rule in rules:
-        problems = rule.validate_metadata()
-        if problems:
-            raise ConfigError(f"rule {rule.__module__}.{rule.__name__}: {'; '.join(problems)}")
+        check_metadata(rule)
     return {"format": FORMAT, "rules": [entry(rule) for rule in rules]}
 
 
@@ -173,11 +171,10 @@ class Deferred(Rule):
     @classmethod
     def load(cls) -> type[Rule]:
         """The rule's class, imported now; an error when it no longer matches the manifest."""
-        module, _, qualname = cls.listed["class"].partition(":")
+        from cfnfix.registry import EntryPoint
+
         try:
-            found: Any = importlib.import_module(module)
-            for part in qualname.split("."):
-                found = getattr(found, part)
+            found = EntryPoint(cls.id, cls.listed["class"]).load()
         except (ImportError, AttributeError) as exc:
             raise cls._stale(f"{cls.listed['class']} cannot be loaded ({exc})") from None
         if not (isinstance(found, type) and issubclass(found, Rule)):

@@ -56,16 +56,21 @@ class EntryPoint(NamedTuple):
     name: str
     value: str  # "module" or "module:attribute.attribute", maybe followed by "[extras]"
 
+    def _target(self) -> tuple[str, str | None]:
+        """(module, attribute path or None when it names only a module), extras dropped."""
+        module, colon, attribute = self.value.split("[")[0].strip().partition(":")
+        return module.strip(), attribute.strip() if colon else None
+
     @property
     def package(self) -> str | None:
         """The module it names, when it names only a module (which may have a manifest)."""
-        module, colon, _ = self.value.split("[")[0].strip().partition(":")
-        return None if colon else module.strip()
+        module, attribute = self._target()
+        return module if attribute is None else None
 
     def load(self) -> Any:
-        module_name, _, attribute = self.value.split("[")[0].strip().partition(":")
-        obj: Any = importlib.import_module(module_name.strip())
-        for part in filter(None, attribute.strip().split(".")):
+        module, attribute = self._target()
+        obj: Any = importlib.import_module(module)
+        for part in filter(None, (attribute or "").split(".")):
             obj = getattr(obj, part)
         return obj
 
@@ -182,6 +187,12 @@ def directory_rules(directory: Path) -> tuple[type[Rule], ...]:
     return tuple(found)
 
 
+def check_metadata(rule: type[Rule]) -> None:
+    problems = rule.validate_metadata()
+    if problems:
+        raise ConfigError(f"rule {rule.__module__}.{rule.__name__}: {'; '.join(problems)}")
+
+
 def collect(rules_dirs: Iterable[Path] = (), deferred: bool = False) -> dict[str, type[Rule]]:
     """Every available rule class by id; checks metadata and id clashes.
 
@@ -202,9 +213,8 @@ def _collect(rules_dirs: tuple[Path, ...], deferred: bool) -> dict[str, type[Rul
         sources.extend(directory_rules(directory))
     for rule in sources:
         # A manifest's rules were checked when it was built (and again when they load).
-        problems = [] if issubclass(rule, manifest.Deferred) else rule.validate_metadata()
-        if problems:
-            raise ConfigError(f"rule {rule.__module__}.{rule.__name__}: {'; '.join(problems)}")
+        if not issubclass(rule, manifest.Deferred):
+            check_metadata(rule)
         other = by_id.get(rule.id)
         if other is not None and other is not rule:
             raise ConfigError(
