@@ -115,8 +115,9 @@ def apply_batch(
     template: Template, batch: Sequence[tuple[Finding, Sequence[TextEdit]]]
 ) -> tuple[Template | None, str]:
     """Apply a batch; return the new template if it holds exactly the intended data."""
-    edits = [edit for _, fix_edits in batch for edit in fix_edits]
-    return _verified(template, [finding for finding, _ in batch], apply_edits(template.text, edits))
+    return _verified(
+        template, [finding for finding, _ in batch], apply_edits(template.text, _edits(batch))
+    )
 
 
 def _verified(
@@ -199,7 +200,7 @@ def _step(
         lines = {id(finding): current.location(finding.path).line for finding, _ in batch}
         current.forget_indexes()  # what the rules derived is not needed while re-parsing
         fixes = [finding for finding, _ in batch]
-        text = apply_edits(current.text, [edit for _, edits in batch for edit in edits])
+        text = apply_edits(current.text, _edits(batch))
         step = _step_of(current, batch) if outcome.steps is not None else None
         del batch  # its edits: megabytes on a large template, not needed to verify
         early = release and len(current.text) > FINGERPRINT_ABOVE
@@ -230,7 +231,12 @@ def _step_of(
     current: Template, batch: list[tuple[Finding, list[TextEdit]]]
 ) -> tuple[str, list[TextEdit]]:
     """A step as ``record_steps`` keeps it: the text and the edits made to it."""
-    return current.text, [edit for _, edits in batch for edit in edits]
+    return current.text, _edits(batch)
+
+
+def _edits(batch: Sequence[tuple[Finding, Sequence[TextEdit]]]) -> list[TextEdit]:
+    """Every edit of a batch's fixes, in order."""
+    return [edit for _, edits in batch for edit in edits]
 
 
 def _sound_part(
